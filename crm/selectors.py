@@ -1,0 +1,15 @@
+"""What sellers and support ask: all orders, filtered, and one order with everything about it."""
+
+from jewelry.errors import NotFound
+from shop.models import Order
+
+
+def all_orders():
+    return Order.objects.order_by("-created_at", "-id")
+
+
+def order_with_history(*, order_id: int) -> Order:
+    order = Order.objects.filter(pk=order_id).prefetch_related("history", "notes").first()
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+    return order

@@ -1,0 +1,44 @@
+"""What sellers do in the CRM: approve manufacturing, close, cancel, and annotate orders."""
+
+from django.db import transaction
+
+from crm.models import OrderNote
+from jewelry import outbox
+from jewelry.errors import InvalidInput, NotFound
+from jewelry.roles import Actor, Role
+from shop.lifecycle import OrderStatus
+from shop.models import Order, ShopOutbox
+from shop.services import change_status
+from tracing import spans
+
+
+def _seller(seller_id: int) -> Actor:
+    return Actor(user_id=seller_id, role=Role.SELLER)
+
+
+def approve_manufacturing(*, order_id: int, seller_id: int) -> Order:
+    """The customer agreed to the price: release the order to the MES operators' queue."""
+    with transaction.atomic():
+        order = change_status(order_id=order_id, to_status=OrderStatus.MANUFACTURING_APPROVED,
+                              actor=_seller(seller_id), seller_id=seller_id)
+        outbox.enqueue(ShopOutbox, task_name="mes.approve_manufacturing", order_id=order.pk,
+                       payload={"order_id": order.pk, "seller_id": seller_id})
+    return order
+
+
+def close_order(*, order_id: int, seller_id: int) -> Order:
+    return change_status(order_id=order_id, to_status=OrderStatus.CLOSED, actor=_seller(seller_id))
+
+
+def cancel_order(*, order_id: int, seller_id: int) -> Order:
+    return change_status(order_id=order_id, to_status=OrderStatus.CANCELLED, actor=_seller(seller_id))
+
+
+def add_note(*, order_id: int, author_id: int, text: str) -> OrderNote:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("A note needs some text.", code="note_empty")
+    if not Order.objects.filter(pk=order_id).exists():
+        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+    spans.annotate_order(order_id=order_id)
+    return OrderNote.objects.create(order_id=order_id, author_id=author_id, text=text)

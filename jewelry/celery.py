@@ -1,0 +1,42 @@
+"""The Celery application: configured from Django settings (``CELERY_*``) and the topology table."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jewelry.settings")
+
+app = Celery("jewelry")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _configure_topology(app: Celery) -> None:
+    from jewelry.messaging import EXCHANGE, QUEUES, ROUTES
+
+    app.conf.task_queues = QUEUES
+    app.conf.task_default_exchange = EXCHANGE.name
+    app.conf.task_default_exchange_type = EXCHANGE.type
+    app.conf.task_routes = {
+        name: {"queue": r.queue, "exchange": r.exchange, "routing_key": r.routing_key}
+        for name, r in ROUTES.items()
+    }
+
+
+_configure_topology(app)
+
+
+@app.on_after_configure.connect
+def _schedule_maintenance(sender, **kwargs):
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "relay-shop-outbox": {
+            "task": "shop.relay_outbox",
+            "schedule": settings.OUTBOX_RELAY_INTERVAL_SECONDS,
+        },
+        "relay-mes-outbox": {
+            "task": "mes.relay_outbox",
+            "schedule": settings.OUTBOX_RELAY_INTERVAL_SECONDS,
+        },
+    }

@@ -1,0 +1,47 @@
+"""Domain errors: one base class carrying a stable code and a human message.
+
+The API layer maps them to HTTP once (``jewelry.api.exception_handler``) and the
+tracing app maps them to span status once; nothing else translates errors.
+"""
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on: ``code`` is stable, ``message`` is for people."""
+
+    code = "domain_error"
+    http_status = 400
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class PermissionRefused(DomainError):
+    code = "permission_denied"
+    http_status = 403
+
+
+class Conflict(DomainError):
+    """The request is valid but the order's current state refuses it."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    http_status = 400
+
+
+class InvalidModelFile(DomainError):
+    """A 3D model that cannot be read or priced (broken, empty, open, absurd)."""
+
+    code = "invalid_model"
+    http_status = 400

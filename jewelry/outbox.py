@@ -1,0 +1,87 @@
+"""The transactional outbox: a message is a row written in the same transaction as the change it announces.
+
+After commit the row is published (``transaction.on_commit``); if the broker is
+down the row stays pending and ``relay_pending`` sends it later (a beat task in
+each system, and the stuck-order detector). The row id is the message id and the
+Celery task id, so consumers can recognise a redelivery.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from celery import current_app
+from django.db import models, router, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jewelry.messaging import route_for
+from tracing import propagation
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMessage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task_name = models.CharField(max_length=100)
+    payload = models.JSONField()
+    order_id = models.BigIntegerField(db_index=True)
+    # W3C trace context of the transaction that wrote the row: a late relay still
+    # lands the consumer in the trace of the request that caused the message.
+    trace_context = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["sent_at", "created_at"])]
+
+    def __str__(self):
+        return f"{self.task_name} for order {self.order_id} ({'sent' if self.sent_at else 'pending'})"
+
+
+def enqueue(model: type[OutboxMessage], *, task_name: str, order_id: int, payload: dict):
+    """Write the message in the caller's transaction; publish it once that commits."""
+    route_for(task_name)  # unknown task names fail here, inside the transaction
+    row = model.objects.create(
+        task_name=task_name,
+        payload=payload,
+        order_id=order_id,
+        trace_context=propagation.capture(),
+    )
+    transaction.on_commit(lambda: dispatch(row), using=router.db_for_write(model))
+    return row
+
+
+def dispatch(row: OutboxMessage) -> bool:
+    """Publish one outbox row; on any failure leave it pending for the relay. Never raises."""
+    route = route_for(row.task_name)
+    manager = type(row).objects
+    try:
+        with propagation.attached(row.trace_context):
+            current_app.tasks[row.task_name].apply_async(
+                kwargs=row.payload,
+                task_id=str(row.id),
+                queue=route.queue,
+                exchange=route.exchange,
+                routing_key=route.routing_key,
+            )
+    except Exception as exc:  # broker down, DNS, auth...: the row keeps the message
+        log.warning("Outbox message %s not published yet: %r", row.id, exc)
+        manager.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_error=repr(exc)[:500])
+        return False
+    manager.filter(pk=row.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
+    return True
+
+
+def pending(model: type[OutboxMessage], *, older_than_seconds: float = 0):
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return model.objects.filter(sent_at__isnull=True, created_at__lte=cutoff).order_by("created_at")
+
+
+def relay_pending(model: type[OutboxMessage], *, older_than_seconds: float, limit: int = 500) -> int:
+    """Publish rows still pending after ``older_than_seconds``; returns how many went out."""
+    return sum(dispatch(row) for row in pending(model, older_than_seconds=older_than_seconds)[:limit])

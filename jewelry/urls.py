@@ -1,0 +1,19 @@
+"""URL map: the three systems' APIs under /api/v1/, the schema and docs, admin, tracing."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("api/v1/shop/", include("shop.api.urls")),
+    path("api/v1/crm/", include("crm.api.urls")),
+    path("api/v1/mes/", include("mes.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("tracing/", include("tracing.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "jewelry.api.not_found_view"
+handler500 = "jewelry.api.server_error_view"

@@ -1,0 +1,42 @@
+"""Back office for MES records (MES DB): jobs and outbox read-only, metal prices editable."""
+
+from django.contrib import admin
+
+from mes.models import ApiClient, ManufacturingJob, MesOutbox, MetalPrice
+from shop.admin import ReadOnlyAdmin
+
+
+class MesDatabaseAdmin(admin.ModelAdmin):
+    """Admin reads and writes go to the MES DB (the router does it, this keeps it explicit)."""
+
+    using = "mes"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).using(self.using)
+
+
+@admin.register(ManufacturingJob)
+class ManufacturingJobAdmin(MesDatabaseAdmin, ReadOnlyAdmin):
+    list_display = ["order_id", "stage", "metal", "price", "assignee_id", "error_code", "approved_at"]
+    list_filter = ["stage", "metal"]
+    search_fields = ["=order_id"]
+
+
+@admin.register(MesOutbox)
+class MesOutboxAdmin(MesDatabaseAdmin, ReadOnlyAdmin):
+    list_display = ["id", "task_name", "order_id", "created_at", "sent_at", "attempts", "last_error"]
+    search_fields = ["=order_id"]
+
+
+@admin.register(MetalPrice)
+class MetalPriceAdmin(MesDatabaseAdmin):
+    list_display = ["code", "density_g_cm3", "price_per_gram", "labour_cost"]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(MesDatabaseAdmin):
+    list_display = ["name", "key_prefix", "is_active", "created_at"]
+    readonly_fields = ["key_prefix", "key_hash", "created_at"]
+
+    def has_add_permission(self, request):
+        return False  # keys are issued by `manage.py create_api_client`, which shows the key once

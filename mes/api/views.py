@@ -1,0 +1,64 @@
+"""MES API (operators; B2B partners read with an API key): the work queue and the workshop steps."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from jewelry.roles import Role, require_roles
+from mes import selectors, services
+from mes.api.serializers import JobOutput, QueueItemOutput
+from mes.auth import ApiKeyAuthentication
+from tracing.spans import annotate_job
+
+AUTHENTICATION = [ApiKeyAuthentication, SessionAuthentication, BasicAuthentication]
+CanRead = require_roles(Role.OPERATOR, Role.API_CLIENT, Role.SUPPORT, Role.DEVELOPER)
+IsOperator = require_roles(Role.OPERATOR)
+
+
+class QueueView(ListAPIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [CanRead]
+    serializer_class = QueueItemOutput
+
+    def get_queryset(self):
+        return selectors.operator_queue()
+
+
+class JobDetailView(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [CanRead]
+
+    @extend_schema(responses=JobOutput)
+    def get(self, request, order_id: int):
+        job = selectors.job_for_order(order_id)
+        annotate_job(job)
+        return Response(JobOutput(job).data)
+
+
+class _OperatorAction(APIView):
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsOperator]
+    action = None
+
+    @extend_schema(request=None, responses=JobOutput)
+    def post(self, request, order_id: int):
+        job = type(self).action(order_id=order_id, operator_id=request.user.pk)
+        return Response(JobOutput(job).data)
+
+
+class TakeView(_OperatorAction):
+    action = services.take_job
+
+
+class CompleteView(_OperatorAction):
+    action = services.complete_job
+
+
+class PackagingView(_OperatorAction):
+    action = services.start_packaging
+
+
+class ShipView(_OperatorAction):
+    action = services.ship_job

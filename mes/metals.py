@@ -1,0 +1,20 @@
+"""The starting metal price table (density g/cm3, EUR per gram, labour EUR); editable in the admin."""
+
+from decimal import Decimal
+
+DEFAULT_METAL_PRICES = {
+    "gold_18k": ("15.500", "62.00", "120.00"),
+    "gold_14k": ("13.100", "48.00", "110.00"),
+    "silver_925": ("10.360", "1.10", "60.00"),
+    "platinum_950": ("20.700", "38.00", "150.00"),
+}
+
+
+def seed_metal_prices(metal_price_model, *, using: str = "mes") -> None:
+    """Create the missing rows of the default table (existing prices are left as they are)."""
+    for code, (density, per_gram, labour) in DEFAULT_METAL_PRICES.items():
+        metal_price_model.objects.using(using).get_or_create(
+            code=code,
+            defaults={"density_g_cm3": Decimal(density), "price_per_gram": Decimal(per_gram),
+                      "labour_cost": Decimal(labour)},
+        )

@@ -1,0 +1,23 @@
+"""What MES asks: the operators' work queue and one job."""
+
+from jewelry.errors import NotFound
+from mes.models import ManufacturingJob
+from shop.lifecycle import OrderStatus
+
+QUEUE_FIELDS = ("id", "order_id", "metal", "price", "approved_at", "volume_mm3", "triangle_count")
+
+
+def operator_queue():
+    """Approved jobs nobody has taken, oldest approval first (served by ``mes_job_queue_idx``)."""
+    return (
+        ManufacturingJob.objects.filter(stage=OrderStatus.MANUFACTURING_APPROVED, assignee_id__isnull=True)
+        .order_by("approved_at", "id")
+        .only(*QUEUE_FIELDS)
+    )
+
+
+def job_for_order(order_id: int) -> ManufacturingJob:
+    job = ManufacturingJob.objects.filter(order_id=order_id).first()
+    if job is None:
+        raise NotFound(f"MES has no order {order_id}.", code="order_not_found")
+    return job

@@ -1,0 +1,164 @@
+"""What MES does: price a submitted model, accept approvals, and move jobs through the workshop.
+
+``_move_job`` is the only code that writes ``ManufacturingJob.stage``; it checks the
+move against the one lifecycle table (``shop.lifecycle``) and applies it only if
+the job is still where the caller saw it, so two operators cannot both win.
+"""
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from jewelry import outbox
+from jewelry.errors import Conflict, InvalidModelFile, NotFound, PermissionRefused
+from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
+from mes import geometry, pricing
+from mes.models import ManufacturingJob, MesOutbox, MetalPrice
+from shop.lifecycle import OrderStatus, check_transition
+from tracing import spans
+
+S = OrderStatus
+MES_DB = "mes"
+
+
+class JobMovedMeanwhile(Conflict):
+    code = "job_moved_meanwhile"
+
+
+def _move_job(job: ManufacturingJob, *, to_stage: str, actor: Actor, **fields) -> ManufacturingJob:
+    check_transition(job.stage, to_stage, actor.role)
+    now = timezone.now()
+    moved = ManufacturingJob.objects.filter(pk=job.pk, stage=job.stage).update(
+        stage=to_stage, stage_changed_at=now, **fields
+    )
+    if not moved:
+        raise JobMovedMeanwhile(f"Order {job.order_id} was moved by someone else; reload it.")
+    job.stage, job.stage_changed_at = to_stage, now
+    for name, value in fields.items():
+        setattr(job, name, value)
+    spans.annotate_job(job)
+    return job
+
+
+def _job(order_id: int, *, lock: bool = False) -> ManufacturingJob:
+    jobs = ManufacturingJob.objects.select_for_update() if lock else ManufacturingJob.objects
+    job = jobs.filter(order_id=order_id).first()
+    if job is None:
+        raise NotFound(f"MES has no order {order_id}.", code="order_not_found")
+    return job
+
+
+def _report_to_shop(task_name: str, job: ManufacturingJob, **payload) -> None:
+    outbox.enqueue(MesOutbox, task_name=task_name, order_id=job.order_id,
+                   payload={"order_id": job.order_id, **payload})
+
+
+def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str) -> ManufacturingJob:
+    """Measure the order's model and price it; report the price, or the refusal, to the shop.
+
+    Idempotent: a job already priced, or already refused for this same file, is left alone.
+    Storage and database errors propagate so the task retries them.
+    """
+    job, _ = ManufacturingJob.objects.get_or_create(
+        order_id=order_id,
+        defaults={"customer_id": customer_id, "metal": metal, "model_key": model_key},
+    )
+    spans.annotate_job(job)
+    if job.stage != S.SUBMITTED or (job.error_code and job.model_key == model_key):
+        return job  # a redelivered message: the first delivery did the work
+    try:
+        with default_storage.open(model_key, "rb") as model_file:
+            data = model_file.read()
+        measured = geometry.measure_model(data, geometry.format_from_name(model_key))
+        metal_price = MetalPrice.objects.filter(code=metal).first()
+        if metal_price is None:
+            raise InvalidModelFile(f"MES has no price for metal {metal!r}.", code="unknown_metal")
+    except FileNotFoundError:
+        return _refuse_pricing(job, model_key, "model_missing", "The model file is not in storage.")
+    except InvalidModelFile as refusal:
+        return _refuse_pricing(job, model_key, refusal.code, refusal.message)
+    price = pricing.price_for(
+        volume_mm3=measured.volume_mm3,
+        density_g_cm3=metal_price.density_g_cm3,
+        price_per_gram=metal_price.price_per_gram,
+        labour_cost=metal_price.labour_cost,
+    )
+    spans.annotate_geometry(measured, price=price)
+    with transaction.atomic(using=MES_DB):
+        job = _job(order_id, lock=True)
+        if job.stage != S.SUBMITTED:
+            return job
+        _move_job(
+            job, to_stage=S.PRICE_CALCULATED, actor=MES_SYSTEM_ACTOR,
+            metal=metal, model_key=model_key, price=price, priced_at=timezone.now(),
+            volume_mm3=measured.volume_mm3, surface_area_mm2=measured.surface_area_mm2,
+            triangle_count=measured.triangle_count, bbox_mm=list(measured.bbox_mm),
+            is_watertight=measured.is_watertight, error_code="", error_message="",
+        )
+        _report_to_shop("shop.record_price", job, price=str(price))
+    return job
+
+
+def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: str) -> ManufacturingJob:
+    spans.record_error(code=code, message=message)
+    with transaction.atomic(using=MES_DB):
+        ManufacturingJob.objects.filter(pk=job.pk).update(
+            model_key=model_key, error_code=code, error_message=message[:500]
+        )
+        job.model_key, job.error_code, job.error_message = model_key, code, message[:500]
+        _report_to_shop("shop.record_pricing_failure", job, error_code=code, error_message=message)
+    return job
+
+
+def give_up_pricing(*, order_id: int, reason: str) -> None:
+    """Retries ran out on a transient failure: record it instead of dropping the order."""
+    job = ManufacturingJob.objects.filter(order_id=order_id).first()
+    if job is not None and job.stage == S.SUBMITTED:
+        _refuse_pricing(job, job.model_key, "pricing_unavailable", reason)
+
+
+def approve_manufacturing(*, order_id: int, seller_id: int) -> ManufacturingJob:
+    """The CRM released the order: it enters the operators' queue. Repeats change nothing."""
+    with transaction.atomic(using=MES_DB):
+        job = _job(order_id, lock=True)
+        if job.stage != S.PRICE_CALCULATED:
+            spans.annotate_job(job)
+            return job
+        return _move_job(job, to_stage=S.MANUFACTURING_APPROVED,
+                         actor=Actor(user_id=seller_id, role=Role.SELLER), approved_at=timezone.now())
+
+
+def _operator_move(*, order_id: int, operator_id: int, to_stage: str, assignee_only: bool,
+                   **fields) -> ManufacturingJob:
+    actor = Actor(user_id=operator_id, role=Role.OPERATOR)
+    with transaction.atomic(using=MES_DB):
+        job = _job(order_id, lock=True)
+        if assignee_only and job.assignee_id != operator_id:
+            raise PermissionRefused(f"Order {order_id} is assigned to another operator.",
+                                    code="not_your_job")
+        _move_job(job, to_stage=to_stage, actor=actor, **fields)
+        _report_to_shop("shop.record_manufacturing_progress", job,
+                        status=to_stage, operator_id=operator_id)
+    return job
+
+
+def take_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
+    """An operator takes an approved order into work; if two try, exactly one wins."""
+    return _operator_move(order_id=order_id, operator_id=operator_id,
+                          to_stage=S.MANUFACTURING_STARTED, assignee_only=False,
+                          assignee_id=operator_id)
+
+
+def complete_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
+    return _operator_move(order_id=order_id, operator_id=operator_id,
+                          to_stage=S.MANUFACTURING_COMPLETED, assignee_only=True)
+
+
+def start_packaging(*, order_id: int, operator_id: int) -> ManufacturingJob:
+    return _operator_move(order_id=order_id, operator_id=operator_id,
+                          to_stage=S.PACKAGING, assignee_only=False)
+
+
+def ship_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
+    return _operator_move(order_id=order_id, operator_id=operator_id,
+                          to_stage=S.SHIPPED, assignee_only=False)

@@ -1,0 +1,32 @@
+"""MES consumers (queue ``mes.orders``): thin wrappers of ``mes.services``, safe to redeliver."""
+
+from celery import shared_task
+from django.conf import settings
+
+from jewelry import outbox
+from jewelry.messaging import TRANSIENT_ERRORS
+from mes import services
+from mes.models import MesOutbox
+
+RETRY = {"max_retries": 6, "retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True}
+
+
+@shared_task(name="mes.price_order", bind=True, **RETRY)
+def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key: str):
+    try:
+        services.price_order(order_id=order_id, customer_id=customer_id, metal=metal, model_key=model_key)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            services.give_up_pricing(order_id=order_id, reason=f"Pricing kept failing: {exc!r}"[:500])
+            return
+        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 300))
+
+
+@shared_task(name="mes.approve_manufacturing", autoretry_for=TRANSIENT_ERRORS, **RETRY)
+def approve_manufacturing(*, order_id: int, seller_id: int):
+    services.approve_manufacturing(order_id=order_id, seller_id=seller_id)
+
+
+@shared_task(name="mes.relay_outbox")
+def relay_outbox():
+    return outbox.relay_pending(MesOutbox, older_than_seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)

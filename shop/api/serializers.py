@@ -1,0 +1,35 @@
+"""Shop API shapes: what a customer sends and sees."""
+
+from rest_framework import serializers
+
+from shop.models import Metal, Order, OrderStatusChange
+
+
+class OrderCreateInput(serializers.Serializer):
+    metal = serializers.ChoiceField(choices=Metal.choices, default=Metal.GOLD_18K)
+
+
+class ModelUploadInput(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, max_length=255)
+
+
+class StatusChangeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = OrderStatusChange
+        fields = ["from_status", "to_status", "at", "actor_id", "actor_role", "system", "trace_id"]
+
+
+class OrderOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+        fields = [
+            "id", "status", "metal", "price", "model_file_name", "model_format", "model_size",
+            "model_sha256", "error_code", "error_message", "created_at", "status_changed_at",
+        ]
+
+
+class OrderDetailOutput(OrderOutput):
+    history = StatusChangeOutput(many=True, read_only=True)
+
+    class Meta(OrderOutput.Meta):
+        fields = [*OrderOutput.Meta.fields, "history"]

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ShopConfig(AppConfig):
+    name = "shop"
+    verbose_name = "SHOP"
+
+    def ready(self):
+        # Registers the Celery tasks in every process, so that publishing by name
+        # always finds the task (and the trace context travels with it).
+        from shop import tasks  # noqa: F401

@@ -1,0 +1,85 @@
+"""Shop data: customers' orders, their status history, and the shop's outbox (shop DB)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from jewelry.outbox import OutboxMessage
+from shop.lifecycle import OrderStatus
+
+
+class Metal(models.TextChoices):
+    """The alloys a customer can order; MES owns their prices (``mes.MetalPrice``)."""
+
+    GOLD_18K = "gold_18k", "Gold 18k"
+    GOLD_14K = "gold_14k", "Gold 14k"
+    SILVER_925 = "silver_925", "Sterling silver 925"
+    PLATINUM_950 = "platinum_950", "Platinum 950"
+
+
+def model_upload_path(order: "Order", file_name: str) -> str:
+    # The key holds ids only: a customer's file name never reaches storage paths or messages.
+    extension = file_name.rsplit(".", 1)[-1].lower()
+    return f"models/{order.customer_id}/{order.pk}/{timezone.now():%Y%m%d%H%M%S}.{extension}"
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # Written only by shop.services.change_status.
+    status = models.CharField(max_length=32, choices=OrderStatus.choices, default=OrderStatus.INITIATED)
+    metal = models.CharField(max_length=32, choices=Metal.choices, default=Metal.GOLD_18K)
+
+    model_file = models.FileField(upload_to=model_upload_path, blank=True, max_length=255)
+    model_file_name = models.CharField(max_length=255, blank=True)
+    model_format = models.CharField(max_length=8, blank=True)
+    model_size = models.PositiveBigIntegerField(null=True, blank=True)
+    model_sha256 = models.CharField(max_length=64, blank=True)
+
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    operator_id = models.BigIntegerField(null=True, blank=True)  # the MES operator (user id)
+
+    # The last failure another system reported for this order (e.g. pricing refused the model).
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    # Set by the stuck-order detector while the order is past its status deadline.
+    stuck_since = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["status", "status_changed_at"]),
+            models.Index(fields=["-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"Order {self.pk} ({self.status})"
+
+
+class OrderStatusChange(models.Model):
+    """One row per transition: append-only history, written with the status in one transaction."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=32, choices=OrderStatus.choices)
+    to_status = models.CharField(max_length=32, choices=OrderStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField(null=True, blank=True)  # user id; none for MES machinery
+    actor_role = models.CharField(max_length=32)
+    system = models.CharField(max_length=8)  # shop | crm | mes
+    trace_id = models.CharField(max_length=32, blank=True)  # the transition's trace (hex)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.from_status} -> {self.to_status}"
+
+
+class ShopOutbox(OutboxMessage):
+    """Messages the shop and CRM send to MES (see jewelry.outbox)."""

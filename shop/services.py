@@ -1,0 +1,190 @@
+"""What the shop does with orders: create, attach a model, submit, and apply what MES reports.
+
+``change_status`` is the only code that writes ``Order.status``.
+"""
+
+import hashlib
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jewelry import outbox
+from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, NotFound
+from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
+from shop.lifecycle import FINAL_STATUSES, SYSTEM_OF_ROLE, OrderStatus, check_transition
+from shop.models import Metal, Order, OrderStatusChange, ShopOutbox
+from shop.signals import order_status_changed
+from tracing import spans
+
+MODEL_FORMATS = ("stl", "obj", "3mf")
+S = OrderStatus
+_POSITION = {status: index for index, status in enumerate(OrderStatus.values)}
+
+
+def _reached(current: str, target: str) -> bool:
+    return current in FINAL_STATUSES or _POSITION[current] >= _POSITION[target]
+
+
+def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: int | None = None,
+                  **fields) -> Order:
+    """Move an order along the lifecycle: check, write order + history, send the signal.
+
+    ``customer_id`` limits the lookup to that customer's orders (others are "not
+    found"); ``fields`` are saved in the same write (price, seller, ...).
+    """
+    with transaction.atomic():
+        orders = Order.objects.select_for_update()
+        if customer_id is not None:
+            orders = orders.filter(customer_id=customer_id)
+        order = orders.filter(pk=order_id).first()
+        if order is None:
+            raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+        previous = order.status
+        spans.annotate_order(order)
+        check_transition(previous, to_status, actor.role)
+        now = timezone.now()
+        order.status = to_status
+        order.status_changed_at = now
+        order.stuck_since = None
+        for name, value in fields.items():
+            setattr(order, name, value)
+        order.save(update_fields=["status", "status_changed_at", "stuck_since", *fields])
+        change = OrderStatusChange.objects.create(
+            order=order,
+            from_status=previous,
+            to_status=to_status,
+            at=now,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
+            system=SYSTEM_OF_ROLE[actor.role],
+            trace_id=spans.current_trace_id(),
+        )
+        order_status_changed.send(sender=Order, order=order, change=change, previous_status=previous)
+    return order
+
+
+def create_order(*, customer_id: int, metal: str) -> Order:
+    if metal not in Metal.values:
+        raise InvalidInput(f"Unknown metal {metal!r}; choose one of {', '.join(Metal.values)}.",
+                           code="unknown_metal")
+    order = Order.objects.create(customer_id=customer_id, metal=metal)
+    spans.annotate_order(order)
+    return order
+
+
+def _model_format(file_name: str) -> str:
+    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    if extension not in MODEL_FORMATS:
+        raise InvalidModelFile(
+            f"Unsupported model format {extension or '(none)'!r}; upload one of: "
+            f"{', '.join(MODEL_FORMATS)}.",
+            code="model_unsupported_format",
+        )
+    return extension
+
+
+def _sha256(uploaded_file) -> str:
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    return digest.hexdigest()
+
+
+def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
+    """Store the customer's 3D model on the order (first upload, replacement, or after a refusal)."""
+    model_format = _model_format(uploaded_file.name)
+    if uploaded_file.size == 0:
+        raise InvalidModelFile("The model file is empty.", code="model_empty")
+    if uploaded_file.size > settings.MODEL_UPLOAD_MAX_BYTES:
+        raise InvalidModelFile(
+            f"The model file is {uploaded_file.size} bytes; the limit is "
+            f"{settings.MODEL_UPLOAD_MAX_BYTES} bytes.",
+            code="model_too_big",
+        )
+    order = Order.objects.filter(pk=order_id, customer_id=customer_id).first()
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+    if order.status == S.SUBMITTED and not order.error_code:
+        raise Conflict("The order is being priced; wait for the result before replacing its model.",
+                       code="order_being_priced")
+    if order.status not in (S.INITIATED, S.FILE_UPLOADED, S.SUBMITTED):
+        raise Conflict(f"An order in {order.status} cannot take a new model.", code="model_locked")
+
+    file_name = uploaded_file.name.rsplit("/", 1)[-1][:255]
+    details = {
+        "model_file_name": file_name,
+        "model_format": model_format,
+        "model_size": uploaded_file.size,
+        "model_sha256": _sha256(uploaded_file),
+    }
+    spans.annotate_model(file_name=file_name, file_format=model_format,
+                         size=uploaded_file.size, sha256=details["model_sha256"])
+    # Storage is not transactional: write the file first, point the order at it second.
+    order.model_file.save(file_name, uploaded_file, save=False)
+    details["model_file"] = order.model_file.name
+    details["error_code"] = ""
+    details["error_message"] = ""
+    if order.status == S.FILE_UPLOADED:
+        Order.objects.filter(pk=order.pk).update(**details)
+        order.refresh_from_db()
+        return order
+    actor = Actor(user_id=customer_id, role=Role.CUSTOMER)
+    return change_status(order_id=order.pk, to_status=S.FILE_UPLOADED, actor=actor,
+                         customer_id=customer_id, **details)
+
+
+def submit_order(*, order_id: int, customer_id: int) -> Order:
+    """Hand the order to MES for pricing (through the outbox, after commit)."""
+    actor = Actor(user_id=customer_id, role=Role.CUSTOMER)
+    with transaction.atomic():
+        order = change_status(order_id=order_id, to_status=S.SUBMITTED, actor=actor,
+                              customer_id=customer_id, error_code="", error_message="")
+        outbox.enqueue(
+            ShopOutbox,
+            task_name="mes.price_order",
+            order_id=order.pk,
+            payload={
+                "order_id": order.pk,
+                "customer_id": order.customer_id,
+                "metal": order.metal,
+                "model_key": order.model_file.name,
+            },
+        )
+    return order
+
+
+def record_price(*, order_id: int, price: Decimal) -> Order | None:
+    """MES priced the order. A repeated report of a price already recorded changes nothing."""
+    order = Order.objects.filter(pk=order_id).only("status", "price").first()
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+    if order.status != S.SUBMITTED:
+        spans.annotate_order(order)
+        return None  # already applied (redelivery) or the order moved on: nothing to do
+    return change_status(order_id=order_id, to_status=S.PRICE_CALCULATED, actor=MES_SYSTEM_ACTOR,
+                         price=Decimal(price), error_code="", error_message="")
+
+
+def record_pricing_failure(*, order_id: int, error_code: str, error_message: str) -> None:
+    """MES could not price the order: keep it SUBMITTED, with the reason for CRM and the customer."""
+    updated = Order.objects.filter(pk=order_id, status=S.SUBMITTED).update(
+        error_code=error_code[:64], error_message=error_message[:500]
+    )
+    spans.record_error(code=error_code, message=error_message)
+    if not updated and not Order.objects.filter(pk=order_id).exists():
+        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+
+
+def record_manufacturing_progress(*, order_id: int, status: str, operator_id: int) -> Order | None:
+    """An operator moved the MES job on; the shop order follows. Repeats change nothing."""
+    order = Order.objects.filter(pk=order_id).only("status").first()
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+    if _reached(order.status, status):
+        return None  # a redelivery, or a later report already arrived
+    actor = Actor(user_id=operator_id, role=Role.OPERATOR)
+    extra = {"operator_id": operator_id} if status == S.MANUFACTURING_STARTED else {}
+    return change_status(order_id=order_id, to_status=status, actor=actor, **extra)

@@ -1,0 +1,67 @@
+"""The tracing vocabulary: every span attribute, event and metric name the product uses.
+
+Domain apps import names from here and never spell them by hand. OpenTelemetry
+semantic-convention names are used wherever one exists (user.*, error.type,
+messaging.*); the rest live under the ``order.*``, ``model.*`` and
+``alexandrite.*`` namespaces.
+"""
+
+# --- order -------------------------------------------------------------------
+ORDER_ID = "order.id"
+ORDER_STATUS = "order.status"  # after the operation
+ORDER_PREVIOUS_STATUS = "order.previous_status"  # before a transition
+ORDER_CUSTOMER_ID = "order.customer.id"
+ORDER_SELLER_ID = "order.seller.id"
+ORDER_OPERATOR_ID = "order.operator.id"
+ORDER_PRICE = "order.price"
+ORDER_METAL = "order.metal"
+ORDER_STUCK_SINCE = "order.stuck_since"
+
+# --- who is calling (semantic conventions: user.*) -------------------------------
+USER_ID = "user.id"
+USER_ROLES = "user.roles"
+API_CLIENT_ID = "alexandrite.api_client.id"  # B2B API key id, never the key itself
+SYSTEM = "alexandrite.system"  # shop | crm | mes: which system made the change
+
+# --- the 3D model (never the file's bytes) ------------------------------------------
+MODEL_FILE_NAME = "model.file.name"
+MODEL_FORMAT = "model.format"
+MODEL_SIZE = "model.file.size"  # bytes
+MODEL_SHA256 = "model.file.sha256"
+MODEL_VOLUME = "model.volume_mm3"
+MODEL_SURFACE_AREA = "model.surface_area_mm2"
+MODEL_TRIANGLE_COUNT = "model.triangle_count"
+MODEL_BBOX = "model.bbox_mm"  # [x, y, z] extent
+MODEL_WATERTIGHT = "model.watertight"
+
+# --- API request parameters (non-personal fields only, see tracing.redaction) -----
+REQUEST_PARAM_PREFIX = "request.param."
+
+# --- errors (semantic conventions: error.type; status description holds the message)
+ERROR_TYPE = "error.type"
+ERROR_MESSAGE = "error.message"
+
+# --- messaging (semantic conventions for RabbitMQ) -----------------------------------
+MESSAGING_SYSTEM = "messaging.system"
+MESSAGING_OPERATION_NAME = "messaging.operation.name"
+MESSAGING_OPERATION_TYPE = "messaging.operation.type"
+MESSAGING_DESTINATION_NAME = "messaging.destination.name"
+MESSAGING_ROUTING_KEY = "messaging.rabbitmq.destination.routing_key"
+MESSAGING_DELIVERY_TAG = "messaging.rabbitmq.message.delivery_tag"
+MESSAGING_MESSAGE_ID = "messaging.message.id"
+MESSAGING_CONVERSATION_ID = "messaging.message.conversation_id"
+MESSAGING_CONSUMER_GROUP = "messaging.consumer.group.name"  # the queue we consume from
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+
+# --- span events ---------------------------------------------------------------
+EVENT_TRANSITION = "order.transition"
+EVENT_TRANSITION_AT = "order.transition.at"  # ISO time recorded in the history row
+
+# --- metrics (OpenTelemetry names; Prometheus sees dots as underscores + unit) -----
+METRIC_ORDER_DURATION = "alexandrite.order.duration"  # s, creation -> CLOSED
+METRIC_STAGE_DURATION = "alexandrite.order.stage.duration"  # s, per status left
+METRIC_TRANSITIONS = "alexandrite.order.transitions"  # counter, previous -> status
+METRIC_ERRORS = "alexandrite.order.errors"  # counter, error.type + system
+METRIC_STUCK = "alexandrite.orders.stuck"  # gauge, by order.status
+METRIC_REDISPATCHED = "alexandrite.orders.redispatched"  # counter

@@ -1,0 +1,70 @@
+"""Puts the order, the caller and the request's safe parameters on each request's server span.
+
+It runs inside the OpenTelemetry Django middleware, so the current span is the
+request's server span. Nothing here queries the database: user roles are read
+only if the permission check already loaded them.
+"""
+
+import json
+
+from django.utils.functional import SimpleLazyObject, empty
+
+from tracing import attributes as A
+from tracing.redaction import safe_params
+from tracing.spans import _recording_span
+
+MAX_JSON_BODY = 64 * 1024
+
+
+def _json_body(request) -> dict:
+    if request.content_type != "application/json" or not request.body:
+        return {}
+    if len(request.body) > MAX_JSON_BODY:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class OrderSpanMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        span = _recording_span()
+        if span is not None:
+            _annotate_caller(span, request)
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        span = _recording_span()
+        if span is None:
+            return None
+        order_id = view_kwargs.get("order_id")
+        if order_id is not None:
+            span.set_attribute(A.ORDER_ID, order_id)
+        params = safe_params(request.GET)
+        if request.method in ("POST", "PUT", "PATCH"):
+            params.update(safe_params(_json_body(request)))
+        for key, value in params.items():
+            span.set_attribute(A.REQUEST_PARAM_PREFIX + key, value)
+        return None
+
+
+
+def _annotate_caller(span, request) -> None:
+    user = getattr(request, "user", None)  # DRF or the session middleware put it there
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return  # nobody looked the user up; we will not pay a query to do it
+    if user is None or not user.is_authenticated:
+        return
+    if getattr(user, "is_api_client", False):
+        span.set_attribute(A.API_CLIENT_ID, user.pk)
+    else:
+        span.set_attribute(A.USER_ID, user.pk)
+    roles = getattr(user, "_alexandrite_roles", None)
+    if roles:
+        span.set_attribute(A.USER_ROLES, sorted(roles))
