@@ -12,7 +12,7 @@ from mes.api.serializers import JobOutput, QueueItemOutput
 from mes.auth import ApiKeyAuthentication
 from tracing.spans import annotate_job
 
-AUTHENTICATION = [ApiKeyAuthentication, SessionAuthentication, BasicAuthentication]
+AUTHENTICATION = [ApiKeyAuthentication, BasicAuthentication, SessionAuthentication]
 CanRead = require_roles(Role.OPERATOR, Role.API_CLIENT, Role.SUPPORT, Role.DEVELOPER)
 IsOperator = require_roles(Role.OPERATOR)
 
@@ -40,25 +40,25 @@ class JobDetailView(APIView):
 class _OperatorAction(APIView):
     authentication_classes = AUTHENTICATION
     permission_classes = [IsOperator]
-    action = None
+    service = None  # the services.py function this endpoint performs
 
     @extend_schema(request=None, responses=JobOutput)
     def post(self, request, order_id: int):
-        job = type(self).action(order_id=order_id, operator_id=request.user.pk)
+        job = self.service(order_id=order_id, operator_id=request.user.pk)
         return Response(JobOutput(job).data)
 
 
 class TakeView(_OperatorAction):
-    action = services.take_job
+    service = staticmethod(services.take_job)
 
 
 class CompleteView(_OperatorAction):
-    action = services.complete_job
+    service = staticmethod(services.complete_job)
 
 
 class PackagingView(_OperatorAction):
-    action = services.start_packaging
+    service = staticmethod(services.start_packaging)
 
 
 class ShipView(_OperatorAction):
-    action = services.ship_job
+    service = staticmethod(services.ship_job)

@@ -1,0 +1,19 @@
+"""Issues a B2B API key for the MES API; the key is printed once and only its hash is kept."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mes.models import ApiClient
+
+
+class Command(BaseCommand):
+    help = "Create a B2B API client and print its key (shown once). Usage: create_api_client NAME"
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="The partner's name, unique.")
+
+    def handle(self, *args, name, **options):
+        if ApiClient.objects.filter(name=name).exists():
+            raise CommandError(f"An API client named {name!r} exists already; pick another name.")
+        client, key = ApiClient.issue(name)
+        self.stdout.write(f"API client {client.name!r} created. Its key (send as 'Authorization: Api-Key <key>'):")
+        self.stdout.write(key)

@@ -1,0 +1,28 @@
+"""Creates the demo users (one per role) and a B2B API key; running it again changes nothing."""
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+
+from jewelry.roles import GROUP_ROLES, create_user
+from mes.models import ApiClient
+
+DEMO_PASSWORD = "alexandrite-demo"
+DEMO_PARTNER = "demo-partner"
+
+
+class Command(BaseCommand):
+    help = "Create demo users (customer, seller, operator, support, developer) and a demo MES API key."
+
+    def handle(self, *args, **options):
+        for role in (r.value for r in GROUP_ROLES):
+            if User.objects.filter(username=role).exists():
+                self.stdout.write(f"  user {role!r} exists")
+                continue
+            create_user(username=role, role=role, password=DEMO_PASSWORD)
+            self.stdout.write(self.style.SUCCESS(f"  created user {role!r} (password {DEMO_PASSWORD!r})"))
+        if not User.objects.filter(username="admin").exists():
+            User.objects.create_superuser("admin", password=DEMO_PASSWORD)
+            self.stdout.write(self.style.SUCCESS(f"  created superuser 'admin' (password {DEMO_PASSWORD!r})"))
+        if not ApiClient.objects.filter(name=DEMO_PARTNER).exists():
+            _, key = ApiClient.issue(DEMO_PARTNER)
+            self.stdout.write(self.style.SUCCESS(f"  MES API key for {DEMO_PARTNER!r}: {key}"))

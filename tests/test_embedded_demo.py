@@ -1,0 +1,93 @@
+"""The README's first command: bin/demo sets up and serves the product on embedded defaults.
+
+No PostgreSQL, RabbitMQ or collector: SQLite files, eager tasks, local files, spans printed.
+"""
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.factories import cube_stl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _call(base: str, method: str, path: str, user: str, body: bytes | None = None, content_type=None):
+    request = urllib.request.Request(base + path, data=body, method=method)
+    token = base64.b64encode(f"{user}:alexandrite-demo".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, json.loads(response.read() or b"null")
+
+
+def _multipart(name: str, content: bytes) -> tuple[bytes, str]:
+    boundary = "alexandrite-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def _wait_for(base: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "bin/demo exited early"
+        try:
+            urllib.request.urlopen(base + "/api/schema/", timeout=2)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    raise AssertionError("bin/demo did not answer in time")
+
+
+def _wait_for_text(path: Path, text: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in path.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"{text!r} never appeared in {path}"
+        time.sleep(0.3)
+
+
+def test_bin_demo_serves_an_order_from_upload_to_price_on_sqlite(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith("DATABASE_URL") and not k.startswith(("OTEL_", "CELERY_"))}
+    env.update(ALEXANDRITE_VAR_DIR=str(tmp_path), ADDR=f"127.0.0.1:{port}")
+    log_path = tmp_path / "demo.log"
+    log = log_path.open("wb")  # a file, not a pipe: printed spans must never block the server
+    server = subprocess.Popen([str(ROOT / "bin" / "demo")], cwd=ROOT, env=env, start_new_session=True,
+                              stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base, server)
+        status, order = _call(base, "POST", "/api/v1/shop/orders/", "customer", b'{"metal": "gold_18k"}',
+                              "application/json")
+        assert status == 201
+        body, content_type = _multipart("ring.stl", cube_stl(10))
+        _call(base, "POST", f"/api/v1/shop/orders/{order['id']}/model/", "customer", body, content_type)
+        status, submitted = _call(base, "POST", f"/api/v1/shop/orders/{order['id']}/submit/", "customer")
+        _wait_for_text(log_path, '"name": "run/mes.price_order"')  # the batch exporter prints every ~5 s
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
+    output = log_path.read_text(errors="replace")
+
+    assert status == 202
+    assert (submitted["status"], submitted["price"]) == ("PRICE_CALCULATED", "1081.00")
+    assert (tmp_path / "shop.sqlite3").exists() and (tmp_path / "mes.sqlite3").exists()
+    assert "created user 'seller'" in output
+    assert '"name": "run/mes.price_order"' in output  # spans printed to the terminal
