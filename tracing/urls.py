@@ -1,3 +1,9 @@
-"""Tracing endpoints (the Jaeger access check for the proxy lives here)."""
+"""Tracing endpoints: the Jaeger access check that the proxy asks before every request."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tracing.access import jaeger_access
+
+urlpatterns = [
+    path("jaeger-access/", jaeger_access, name="jaeger-access"),
+]

@@ -1,0 +1,131 @@
+"""Who may look at traces in Jaeger, and the audit of every look.
+
+The access proxy (deploy/nginx/jaeger-proxy.conf) asks ``jaeger_access`` before each
+request it passes to Jaeger (nginx ``auth_request``): 204 lets it through, 401 sends
+the user to the login page, 403 refuses. Each answer is written to ``JaegerAccessLog``.
+"""
+
+import ipaddress
+import posixpath
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import resolve_url
+from django.views.decorators.csrf import csrf_exempt
+
+from jewelry.roles import Role, has_role
+from tracing.models import MAX_SEARCH_LENGTH, MAX_URI_LENGTH, JaegerAccessLog
+
+JAEGER_ROLES = (Role.SUPPORT, Role.DEVELOPER)
+# Jaeger's base_path (deploy/jaeger/config.yaml), under which the proxy serves it.
+JAEGER_BASE_PATH = "/jaeger"
+# The UI's own files (scripts, styles, fonts) hold no trace data: checked, not audited.
+ASSET_PREFIXES = ("/static/",)
+ASSET_PATHS = frozenset({"/favicon.ico"})
+
+# One trace: the UI page /trace/<id> (also /trace/<a>...<b> to compare), API v1 and v3.
+_TRACE_PATH_PREFIXES = ("/trace/", "/api/traces/", "/api/v3/traces/")
+# A search: the UI page, the API v1 search (UI) and the API v3 search.
+_SEARCH_PATHS = frozenset({"/search", "/api/traces", "/api/v3/traces"})
+_SERVICE_PARAMS = ("service", "query.service_name")
+_TAGS_PARAMS = ("tags", "tag", "query.attributes")
+
+Decision = JaegerAccessLog.Decision
+STATUS_OF = {Decision.ALLOWED: 204, Decision.REFUSED: 403, Decision.LOGIN: 401}
+
+
+@dataclass(frozen=True)
+class JaegerLook:
+    """What one request to Jaeger looks at: a trace, a search, or the UI's assets."""
+
+    trace_id: str = ""
+    search_service: str = ""
+    search_tags: str = ""
+    is_asset: bool = False
+
+
+def parse_jaeger_uri(uri: str) -> JaegerLook:
+    """Read the trace id or search parameters out of a proxied URI (path and query)."""
+    parts = urlsplit(uri)
+    # Normalised as nginx does before routing, so /static/../api/... is no asset.
+    path = posixpath.normpath(unquote(parts.path) or "/").removeprefix(JAEGER_BASE_PATH) or "/"
+    if path in ASSET_PATHS or path.startswith(ASSET_PREFIXES):
+        return JaegerLook(is_asset=True)
+    for prefix in _TRACE_PATH_PREFIXES:
+        if path.startswith(prefix):
+            return JaegerLook(trace_id=_trace_id(path.removeprefix(prefix)))
+    if path.rstrip("/") not in _SEARCH_PATHS:
+        return JaegerLook()
+    query = parse_qs(parts.query)
+    service = next((query[name][0] for name in _SERVICE_PARAMS if name in query), "")
+    tags = " ".join(value for name in _TAGS_PARAMS for value in query.get(name, []))
+    return JaegerLook(search_service=service[:200], search_tags=tags[:MAX_SEARCH_LENGTH])
+
+
+def _trace_id(rest: str) -> str:
+    """The leading hex id of ``rest`` (a compare page names two; the first is kept)."""
+    candidate = rest.split("/", 1)[0].split("...", 1)[0].lower()
+    if 0 < len(candidate) <= 32 and all(c in "0123456789abcdef" for c in candidate):
+        return candidate
+    return ""
+
+
+def jaeger_access_decision(user) -> str:
+    if user is None or not user.is_authenticated:
+        return Decision.LOGIN
+    return Decision.ALLOWED if has_role(user, *JAEGER_ROLES) else Decision.REFUSED
+
+
+def _ip_or_none(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def check_jaeger_access(*, user, method: str, uri: str, remote_addr: str | None) -> str:
+    """Decide whether ``user`` may make this request to Jaeger and audit it (assets excepted).
+
+    No audit row, no access: a failed INSERT raises and the proxy answers 500.
+    """
+    decision = jaeger_access_decision(user)
+    look = parse_jaeger_uri(uri)
+    if not look.is_asset:
+        JaegerAccessLog.objects.create(
+            user_id=user.pk if decision != Decision.LOGIN else None,
+            method=method[:10].upper(),
+            uri=uri[:MAX_URI_LENGTH],
+            trace_id=look.trace_id,
+            search_service=look.search_service,
+            search_tags=look.search_tags,
+            decision=decision,
+            remote_addr=_ip_or_none(remote_addr),
+        )
+    return decision
+
+
+def login_url_for(uri: str) -> str:
+    return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': uri})}"
+
+
+# Only nginx calls this, with GET (proxy_method) and no body; exempt so that a POST to
+# Jaeger is still answered 401/403/204 instead of a CSRF failure. It changes nothing
+# but the audit log.
+@csrf_exempt
+def jaeger_access(request):
+    """nginx auth_request endpoint: 204 allowed, 401 log in first (X-Login-URL), 403 refused."""
+    uri = request.headers.get("X-Original-URI")
+    if not uri:
+        return HttpResponseBadRequest("Only the Jaeger access proxy asks here (X-Original-URI missing).")
+    decision = check_jaeger_access(
+        user=request.user,
+        method=request.headers.get("X-Original-Method") or request.method,
+        uri=uri,
+        remote_addr=request.headers.get("X-Real-IP"),
+    )
+    response = HttpResponse(status=STATUS_OF[decision])
+    if decision == Decision.LOGIN:
+        response["X-Login-URL"] = login_url_for(uri)
+    return response
