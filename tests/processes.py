@@ -35,15 +35,19 @@ def broker_url() -> str:
     return os.environ.get("TEST_BROKER_URL", DEFAULT_BROKER_URL)
 
 
-def wait_until(predicate, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy (returned); fail the test after ``timeout``."""
+def wait_until(predicate, timeout: float = 30, interval: float = 0.1, message="condition"):
+    """Poll ``predicate`` until it returns something truthy (returned); fail the test after ``timeout``.
+
+    ``message`` may be a callable, evaluated on timeout (e.g. to show a worker's log).
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() >= deadline:
-            raise AssertionError(f"Timed out after {timeout}s waiting for {message}")
+            described = message() if callable(message) else message
+            raise AssertionError(f"Timed out after {timeout}s waiting for {described}")
         time.sleep(interval)
 
 
@@ -112,6 +116,7 @@ class _Process:
         if self.alive():
             with contextlib.suppress(ProcessLookupError):
                 self.popen.send_signal(signal.SIGTERM)
+            self._after_sigterm()
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -119,6 +124,9 @@ class _Process:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)  # leftover children (prefork pool, gunicorn workers)
         return self.popen.wait()
+
+    def _after_sigterm(self) -> None:
+        pass
 
 
 def child_pids(pid: int) -> list[int]:
@@ -134,6 +142,16 @@ class Worker(_Process):
     def __init__(self, argv, env, name):
         super().__init__(argv, env, label=name.split("@")[0])
         self.name = name
+        self.broker_url = env["CELERY_BROKER_URL"]
+
+    def _after_sigterm(self) -> None:
+        """An idle worker only sees its stop flag when its event loop wakes (up to 10 s): poke it."""
+        from kombu import Connection
+
+        from jewelry.celery import app
+
+        with contextlib.suppress(Exception), Connection(self.broker_url, connect_timeout=2) as connection:
+            app.control.broadcast("ping", destination=[self.name], reply=False, connection=connection)
 
     def children(self) -> list[int]:
         return child_pids(self.pid)
@@ -249,9 +267,10 @@ def publishing_to(url: str | None = None):
 
 
 def _reset_connections(app) -> None:
-    if app._pool is not None:
-        with contextlib.suppress(Exception):
-            app._pool.force_close_all()
+    """Drop pooled broker connections; kombu keys its pools by URL and keeps closed ones otherwise."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     with contextlib.suppress(AttributeError, KeyError):
         app.__dict__["amqp"]._producer_pool = None
