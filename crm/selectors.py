@@ -13,3 +13,8 @@ def order_with_history(*, order_id: int) -> Order:
     if order is None:
         raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
     return order
+
+
+def stuck_orders():
+    """Orders the stuck-order detector marked, longest stuck first."""
+    return Order.objects.filter(stuck_since__isnull=False).order_by("stuck_since", "id")

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from jewelry.errors import DomainError
+from tracing import metrics
 from tracing.spans import record_error
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def exception_handler(exc, context):
     """DRF's exception handler: domain errors, DRF errors and Django's 404/403 in one shape."""
     if isinstance(exc, DomainError):
         record_error(code=exc.code, message=exc.message)
+        metrics.record_error(code=exc.code, system=metrics.system_of_path(context["request"].path))
         set_rollback()
         return Response(error_body(exc.code, exc.message), status=exc.http_status)
     if isinstance(exc, Http404):

@@ -39,4 +39,8 @@ def _schedule_maintenance(sender, **kwargs):
             "task": "mes.relay_outbox",
             "schedule": settings.OUTBOX_RELAY_INTERVAL_SECONDS,
         },
+        "detect-stuck-orders": {
+            "task": "shop.detect_stuck_orders",
+            "schedule": settings.STUCK_ORDER_SCAN_INTERVAL_SECONDS,
+        },
     }

@@ -166,6 +166,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 OUTBOX_RELAY_INTERVAL_SECONDS = env.float("OUTBOX_RELAY_INTERVAL_SECONDS", default=30.0)
 OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=10.0)
 
+# --- lost orders (docs/lost-orders.md): how long an order may stay in a status -------
+STUCK_ORDER_SCAN_INTERVAL_SECONDS = env.float("STUCK_ORDER_SCAN_INTERVAL_SECONDS", default=300.0)
+_DAY = 86400
+# Statuses left out (INITIATED, FILE_UPLOADED, final ones) wait for nobody but the customer.
+# Override some with STUCK_ORDER_DEADLINES_SECONDS="SUBMITTED=600,SHIPPED=864000".
+STUCK_ORDER_DEADLINES_SECONDS = {
+    "SUBMITTED": 15 * 60,  # MES prices in seconds; 15 min means a message went missing
+    "PRICE_CALCULATED": 3 * _DAY,  # the seller confirms the price with the customer
+    "MANUFACTURING_APPROVED": 2 * _DAY,  # an operator takes it into work
+    "MANUFACTURING_STARTED": 10 * _DAY,
+    "MANUFACTURING_COMPLETED": 2 * _DAY,
+    "PACKAGING": 2 * _DAY,
+    "SHIPPED": 21 * _DAY,  # delivered, then the seller closes it
+} | {
+    status: float(seconds)
+    for status, seconds in env.dict("STUCK_ORDER_DEADLINES_SECONDS", default={}).items()
+}
+
 # --- tracing -------------------------------------------------------------------------
 JAEGER_UI_URL = env("JAEGER_UI_URL", default="http://localhost:16686")
 TRACING_ENABLED = env.bool("TRACING_ENABLED", default=True)

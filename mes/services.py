@@ -15,7 +15,7 @@ from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
 from mes import geometry, pricing
 from mes.models import ManufacturingJob, MesOutbox, MetalPrice
 from shop.lifecycle import OrderStatus, check_transition
-from tracing import spans
+from tracing import metrics, spans
 
 S = OrderStatus
 MES_DB = "mes"
@@ -101,6 +101,7 @@ def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str) 
 
 def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: str) -> ManufacturingJob:
     spans.record_error(code=code, message=message)
+    metrics.record_error(code=code, system="mes")
     with transaction.atomic(using=MES_DB):
         ManufacturingJob.objects.filter(pk=job.pk).update(
             model_key=model_key, error_code=code, error_message=message[:500]

@@ -34,14 +34,36 @@ class StatusChangeInline(admin.TabularInline):
                            change.trace_id) if change.trace_id else "-"
 
 
+class StuckFilter(admin.SimpleListFilter):
+    """Lost orders (marked by shop.stuck_orders), longest stuck first."""
+
+    title = "stuck"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Stuck, oldest first"), ("no", "Moving")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(stuck_since__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(stuck_since__isnull=True)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ["id", "status", "customer_id", "metal", "price", "error_code", "stuck_since", "created_at"]
-    list_filter = ["status", "metal"]
+    list_filter = [StuckFilter, "status", "metal"]
     search_fields = ["=id", "=customer__id", "model_sha256"]
     date_hierarchy = "created_at"
     readonly_fields = ["traces_link"]
     inlines = [StatusChangeInline]
+
+    def get_ordering(self, request):
+        if request.GET.get(StuckFilter.parameter_name) == "yes":
+            return ["stuck_since", "id"]  # the longest stuck first
+        return super().get_ordering(request)
 
     @admin.display(description="all traces of this order")
     def traces_link(self, order):

@@ -41,7 +41,7 @@ def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: i
         order = orders.filter(pk=order_id).first()
         if order is None:
             raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
-        previous = order.status
+        previous, previous_changed_at = order.status, order.status_changed_at
         spans.annotate_order(order)
         check_transition(previous, to_status, actor.role)
         now = timezone.now()
@@ -61,7 +61,8 @@ def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: i
             system=SYSTEM_OF_ROLE[actor.role],
             trace_id=spans.current_trace_id(),
         )
-        order_status_changed.send(sender=Order, order=order, change=change, previous_status=previous)
+        order_status_changed.send(sender=Order, order=order, change=change, previous_status=previous,
+                                  previous_status_changed_at=previous_changed_at)
     return order
 
 

@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# kwargs: order (after the change), change (the OrderStatusChange row), previous_status
+# kwargs: order (after the change), change (the OrderStatusChange row), previous_status,
+# previous_status_changed_at (when the order entered previous_status)
 order_status_changed = Signal()

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from jewelry import outbox
 from jewelry.messaging import TRANSIENT_ERRORS
-from shop import services
+from shop import services, stuck_orders
 from shop.models import ShopOutbox
 
 RETRY = {"max_retries": 6, "retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True}
@@ -31,3 +31,9 @@ def record_manufacturing_progress(*, order_id: int, status: str, operator_id: in
 @shared_task(name="shop.relay_outbox")
 def relay_outbox():
     return outbox.relay_pending(ShopOutbox, older_than_seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+
+
+@shared_task(name="shop.detect_stuck_orders")
+def detect_stuck_orders():
+    scan = stuck_orders.detect_stuck_orders()
+    return {"stuck": scan.stuck_by_status, "redispatched": len(scan.redispatched)}

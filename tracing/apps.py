@@ -6,7 +6,8 @@ class TracingConfig(AppConfig):
     verbose_name = "Tracing"
 
     def ready(self):
-        from tracing import hooks, setup
+        from tracing import hooks, metrics, setup
 
         setup.configure_tracing()
         hooks.connect()
+        metrics.connect()

@@ -57,6 +57,8 @@ SERVER_PORT = "server.port"
 # --- span events ---------------------------------------------------------------
 EVENT_TRANSITION = "order.transition"
 EVENT_TRANSITION_AT = "order.transition.at"  # ISO time recorded in the history row
+EVENT_REDISPATCHED = "order.redispatched"  # the stuck-order detector sent a lost message again
+REDISPATCH_CAUSE = "alexandrite.redispatch.cause"  # which message was lost (shop.stuck_orders)
 
 # --- metrics (OpenTelemetry names; Prometheus sees dots as underscores + unit) -----
 METRIC_ORDER_DURATION = "alexandrite.order.duration"  # s, creation -> CLOSED

@@ -4,6 +4,8 @@ Every helper returns at once when the current span is not recording (tracing off
 the trace not sampled), so the hot paths pay one attribute lookup.
 """
 
+from contextlib import contextmanager
+
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
@@ -83,3 +85,17 @@ def record_error(*, code: str, message: str, exception: BaseException | None = N
     if exception is not None:
         span.record_exception(exception)
     span.set_status(Status(StatusCode.ERROR, message))
+
+
+@contextmanager
+def order_span(name: str, order=None, *, attributes: dict | None = None):
+    """A span of our own around work on one order (or a batch of them), as the current span.
+
+    ``attributes`` keys come from ``tracing.attributes``; ``order`` adds its id, status and users.
+    """
+    with trace.get_tracer("alexandrite").start_as_current_span(name) as span:
+        if order is not None:
+            annotate_order(order)
+        for key, value in (attributes or {}).items():
+            span.set_attribute(key, value)
+        yield span

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from crm.models import OrderNote
 from shop.api.serializers import OrderOutput, StatusChangeOutput
+from shop.stuck_orders import waiting_for
 from tracing.links import order_traces_url, trace_url
 
 
@@ -39,6 +40,22 @@ class CrmOrderDetailOutput(CrmOrderOutput):
 
     class Meta(CrmOrderOutput.Meta):
         fields = [*CrmOrderOutput.Meta.fields, "history", "notes", "traces_url"]
+
+    def get_traces_url(self, order) -> str:
+        return order_traces_url(order.pk)
+
+
+class StuckOrderOutput(CrmOrderOutput):
+    """A lost order: since when it is stuck, where (status) and which system should move it."""
+
+    waiting_for = serializers.SerializerMethodField()
+    traces_url = serializers.SerializerMethodField()
+
+    class Meta(CrmOrderOutput.Meta):
+        fields = [*CrmOrderOutput.Meta.fields, "waiting_for", "traces_url"]
+
+    def get_waiting_for(self, order) -> str:
+        return waiting_for(order.status)
 
     def get_traces_url(self, order) -> str:
         return order_traces_url(order.pk)

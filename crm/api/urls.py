@@ -10,4 +10,5 @@ urlpatterns = [
     path("orders/<int:order_id>/close/", views.CloseView.as_view(), name="order-close"),
     path("orders/<int:order_id>/cancel/", views.CancelView.as_view(), name="order-cancel"),
     path("orders/<int:order_id>/notes/", views.NoteCreateView.as_view(), name="order-notes"),
+    path("stuck-orders/", views.StuckOrderListView.as_view(), name="stuck-orders"),
 ]

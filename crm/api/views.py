@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors, services
-from crm.api.serializers import CrmOrderDetailOutput, CrmOrderOutput, NoteInput, NoteOutput
+from crm.api.serializers import CrmOrderDetailOutput, CrmOrderOutput, NoteInput, NoteOutput, StuckOrderOutput
 from jewelry.roles import Role, require_roles
 from shop.lifecycle import OrderStatus
 from shop.models import Order
@@ -36,6 +36,17 @@ class OrderListView(ListAPIView):
 
     def get_queryset(self):
         return selectors.all_orders()
+
+
+class StuckOrderListView(ListAPIView):
+    """Lost orders (shop.stuck_orders), longest stuck first; ``?status=`` narrows to one status."""
+
+    permission_classes = [CanRead]
+    serializer_class = StuckOrderOutput
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        return selectors.stuck_orders()
 
 
 class OrderDetailView(APIView):

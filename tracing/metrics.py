@@ -1,0 +1,157 @@
+"""Business metrics of the order lifecycle (OpenTelemetry metrics API, exported over OTLP like the traces).
+
+Instruments are made once, lazily, from the global meter provider. Transitions are
+counted once their transaction commits; the stuck-order gauge reports the last count
+the detector left in this process and never queries the database. Names and
+attributes are the ones the dashboards and alerts use (docs/lost-orders.md).
+"""
+
+import sys
+import threading
+import time
+
+from celery import signals as celery_signals
+from django.conf import settings
+from django.core.signals import got_request_exception
+from django.db import transaction
+from opentelemetry import metrics
+from opentelemetry.metrics import Observation
+
+from jewelry.errors import DomainError
+from shop.lifecycle import OrderStatus
+from shop.signals import order_status_changed
+from tracing import attributes as A
+
+# From seconds (the demo, pricing) to months (manufacturing); 900 s is the pricing-backlog alert's line.
+DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400,
+                    30 * 86400, 60 * 86400)
+SYSTEMS = ("shop", "crm", "mes")
+
+_lock = threading.Lock()
+_instruments: dict = {}
+# The detector's last count per status, and when (monotonic) it was taken, in this process.
+_stuck: dict = {"counts": None, "at": 0.0}
+
+
+def _create_instruments(provider) -> dict:
+    meter = provider.get_meter("alexandrite.orders")
+    return {
+        "order_duration": meter.create_histogram(
+            A.METRIC_ORDER_DURATION, unit="s", description="Time from an order's creation to CLOSED.",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS),
+        "stage_duration": meter.create_histogram(
+            A.METRIC_STAGE_DURATION, unit="s", description="Time an order spent in the status it left.",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS),
+        "transitions": meter.create_counter(
+            A.METRIC_TRANSITIONS, unit="{transition}", description="Order status transitions."),
+        "errors": meter.create_counter(
+            A.METRIC_ERRORS, unit="{error}", description="Errors while processing orders, by code and system."),
+        "redispatched": meter.create_counter(
+            A.METRIC_REDISPATCHED, unit="{order}",
+            description="Stuck orders whose lost message the detector sent again."),
+        "stuck": meter.create_observable_gauge(
+            A.METRIC_STUCK, callbacks=[_observe_stuck], unit="{order}",
+            description="Orders past their status deadline at the detector's last scan."),
+    }
+
+
+def _get(name: str):
+    if not _instruments:
+        with _lock:
+            if not _instruments:
+                _instruments.update(_create_instruments(metrics.get_meter_provider()))
+    return _instruments[name]
+
+
+def use_meter_provider(provider) -> None:
+    """Re-create the instruments on ``provider`` (tests read them with an in-memory reader)."""
+    with _lock:
+        _instruments.clear()
+        _instruments.update(_create_instruments(provider))
+        _stuck.update(counts=None, at=0.0)
+
+
+# --- order transitions ---------------------------------------------------------------
+
+def record_transition(*, previous_status: str, status: str, stage_seconds: float | None,
+                      order_seconds: float | None) -> None:
+    _get("transitions").add(1, {A.ORDER_PREVIOUS_STATUS: previous_status, A.ORDER_STATUS: status})
+    if stage_seconds is not None:
+        # Labelled with the status the order left: "how long did pricing (SUBMITTED) take".
+        _get("stage_duration").record(max(stage_seconds, 0.0), {A.ORDER_STATUS: previous_status})
+    if order_seconds is not None:
+        _get("order_duration").record(max(order_seconds, 0.0))
+
+
+def on_order_status_changed(sender, order, change, previous_status, previous_status_changed_at=None,
+                            **kwargs):
+    """Count the transition when its transaction commits: a rolled-back move never happened."""
+    stage_seconds = None
+    if previous_status_changed_at is not None:
+        stage_seconds = (change.at - previous_status_changed_at).total_seconds()
+    order_seconds = None
+    if change.to_status == OrderStatus.CLOSED:
+        order_seconds = (change.at - order.created_at).total_seconds()
+    to_status = change.to_status
+    transaction.on_commit(
+        lambda: record_transition(previous_status=previous_status, status=to_status,
+                                  stage_seconds=stage_seconds, order_seconds=order_seconds),
+        using=change._state.db,
+    )
+
+
+# --- errors ---------------------------------------------------------------------------
+
+def record_error(*, code: str, system: str) -> None:
+    """Count one failure; ``code`` is the same low-cardinality value the span's ``error.type`` has."""
+    _get("errors").add(1, {A.ERROR_TYPE: code, A.SYSTEM: system})
+
+
+def system_of_path(path: str) -> str:
+    """Which system an API path belongs to (``/api/v1/<system>/...``), else "web"."""
+    parts = path.split("/")
+    return parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] and parts[3] in SYSTEMS else "web"
+
+
+def error_code(exception: BaseException) -> str:
+    return exception.code if isinstance(exception, DomainError) else type(exception).__name__
+
+
+def _on_task_failure(sender=None, exception=None, **kwargs):
+    if exception is None or sender is None:
+        return
+    record_error(code=error_code(exception), system=sender.name.split(".", 1)[0])
+
+
+def _on_request_exception(sender=None, request=None, **kwargs):
+    # Only crashes reach this signal (the API's handler answers refusals itself).
+    exception = sys.exc_info()[1]
+    if exception is not None and request is not None:
+        record_error(code=error_code(exception), system=system_of_path(request.path))
+
+
+# --- lost orders ----------------------------------------------------------------------
+
+def set_stuck_orders(counts: dict[str, int]) -> None:
+    """The detector's count per status; the gauge reports it until it goes stale."""
+    _get("stuck")
+    _stuck.update(counts=dict(counts), at=time.monotonic())
+
+
+def _observe_stuck(options):
+    counts, at = _stuck["counts"], _stuck["at"]
+    # A process whose detector has not run lately says nothing rather than something old.
+    stale_after = 2 * settings.STUCK_ORDER_SCAN_INTERVAL_SECONDS + 60
+    if counts is None or time.monotonic() - at > stale_after:
+        return []
+    return [Observation(count, {A.ORDER_STATUS: status}) for status, count in counts.items()]
+
+
+def record_redispatch(*, status: str, cause: str) -> None:
+    _get("redispatched").add(1, {A.ORDER_STATUS: status, A.REDISPATCH_CAUSE: cause})
+
+
+def connect() -> None:
+    order_status_changed.connect(on_order_status_changed, dispatch_uid="tracing.metrics.transition")
+    celery_signals.task_failure.connect(_on_task_failure, dispatch_uid="tracing.metrics.task_failure")
+    got_request_exception.connect(_on_request_exception, dispatch_uid="tracing.metrics.request_exception")
