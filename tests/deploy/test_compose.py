@@ -1,0 +1,185 @@
+"""The compose stack (deploy/compose.yaml) as `docker compose config` renders it."""
+
+import re
+
+from .conftest import (
+    APP_SERVICES,
+    DEPLOY,
+    DEV_ENV,
+    REPO,
+    TRACING_SERVICES,
+    VERSIONS_ENV,
+    read_env_file,
+    run_compose_config,
+)
+
+# Files the stack mounts that are not committed: made by make-dev-certs.sh, or owned by others.
+GENERATED_CERTS = re.compile(r"deploy/certs/[a-z-]+\.pem$")
+PROXY_CONF = "deploy/nginx/jaeger-proxy.conf"
+
+
+def _published(service: dict) -> list:
+    return [port for port in service.get("ports", []) if port.get("published")]
+
+
+def _bind_sources(compose):
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            if volume["type"] == "bind":
+                yield name, volume["source"], volume["target"]
+
+
+def test_compose_file_renders_with_the_pinned_versions_and_dev_values(compose):
+    assert compose["name"] == "alexandrite"
+    assert set(APP_SERVICES) | set(TRACING_SERVICES) | {
+        "proxy",
+        "shop-db",
+        "mes-db",
+        "rabbitmq",
+        "minio",
+    } <= set(compose["services"])
+
+
+def test_compose_refuses_to_start_without_the_pinned_versions():
+    result = run_compose_config(DEV_ENV)
+    assert result.returncode != 0
+    assert "versions.env" in result.stderr
+
+
+def test_compose_refuses_to_start_without_secrets():
+    result = run_compose_config(VERSIONS_ENV)
+    assert result.returncode != 0
+    assert "is not set" in result.stderr or "missing a value" in result.stderr
+
+
+def test_only_the_web_app_and_the_proxy_are_published(compose):
+    published = {name: _published(service) for name, service in compose["services"].items()}
+    assert {name for name, ports in published.items() if ports} == {"web", "proxy"}
+    assert [p["target"] for p in published["web"]] == [8000]
+    assert [p["target"] for p in published["proxy"]] == [443]
+
+
+def test_tracing_services_sit_on_internal_networks_only(compose):
+    internal = {name for name, network in compose["networks"].items() if network.get("internal")}
+    assert {"telemetry", "backend"} <= internal
+    for name in TRACING_SERVICES:
+        assert set(compose["services"][name]["networks"]) <= internal, name
+    for name in ("shop-db", "mes-db", "rabbitmq", "minio"):
+        assert set(compose["services"][name]["networks"]) <= internal, name
+
+
+def test_every_image_is_pinned_through_versions_env(compose, versions):
+    pinned = set(versions.values())
+    for name, service in compose["services"].items():
+        image = service["image"]
+        if image.startswith("alexandrite:"):
+            continue
+        tag = image.rsplit(":", 1)[1]
+        assert tag != "latest" and tag in pinned, f"{name}: {image}"
+    raw = (DEPLOY / "compose.yaml").read_text()
+    for key in versions:
+        assert "${" + key in raw, f"{key} of versions.env is used by no service"
+
+
+def test_app_processes_run_their_commands_under_their_service_names(compose):
+    commands = {
+        "web": ["gunicorn", "-c", "deploy/gunicorn.conf.py", "jewelry.wsgi"],
+        "mes-worker": ["celery", "-A", "jewelry", "worker", "-Q", "mes.orders", "-n", "mes@%h"],
+        "shop-worker": ["celery", "-A", "jewelry", "worker", "-Q", "shop.events", "-n", "shop@%h"],
+        "beat": ["celery", "-A", "jewelry", "beat"],
+    }
+    for name, service_name in APP_SERVICES.items():
+        service = compose["services"][name]
+        assert service["command"] == commands[name]
+        assert service["environment"]["OTEL_SERVICE_NAME"] == service_name
+        assert service["image"] == compose["services"]["web"]["image"]
+
+
+def test_app_processes_get_the_production_settings(compose):
+    required = {
+        "SHOP_DATABASE_URL",
+        "MES_DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "JAEGER_UI_URL",
+        "STORAGE_BACKEND",
+        "AWS_STORAGE_BUCKET_NAME",
+        "AWS_S3_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        "OTEL_TRACES_SAMPLER",
+        "OTEL_TRACES_SAMPLER_ARG",
+        "OTEL_METRICS_EXPORTER",
+    }
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        assert required <= set(environment), name
+        assert environment["DJANGO_ENV"] == "production" and environment["DEBUG"] == "false"
+        assert environment["SHOP_DATABASE_URL"].startswith("postgres://")
+        assert "@shop-db:5432/" in environment["SHOP_DATABASE_URL"]
+        assert "@mes-db:5432/" in environment["MES_DATABASE_URL"]
+        assert (
+            environment["CELERY_BROKER_URL"].startswith("amqp://")
+            and "@rabbitmq:5672/" in environment["CELERY_BROKER_URL"]
+        )
+        assert environment["STORAGE_BACKEND"] == "s3"
+        assert environment["AWS_S3_ENDPOINT_URL"] == "http://minio:9000"
+
+
+def test_apps_trust_the_collector_through_the_mounted_ca(compose):
+    for name in APP_SERVICES:
+        service = compose["services"][name]
+        certificate = service["environment"]["OTEL_EXPORTER_OTLP_CERTIFICATE"]
+        mounts = {v["target"]: v["source"] for v in service["volumes"] if v["type"] == "bind"}
+        assert mounts[certificate].endswith("deploy/certs/ca.pem")
+
+
+def test_mounted_files_exist_or_are_made_by_the_cert_script(compose):
+    certs_made = set(re.findall(r"\[([a-z-]+)\]=", (DEPLOY / "make-dev-certs.sh").read_text())) | {
+        "app-client"
+    }
+    for name, source, _ in _bind_sources(compose):
+        relative = source.removeprefix(str(REPO) + "/")
+        if GENERATED_CERTS.match(relative):
+            stem = relative.rsplit("/", 1)[1].removesuffix(".pem").removesuffix("-key")
+            assert stem in certs_made | {"ca"}, f"{name}: {relative} is not made by make-dev-certs.sh"
+        elif relative != PROXY_CONF:
+            assert (REPO / relative).exists(), f"{name}: {relative} does not exist"
+
+
+def test_the_proxy_serves_the_jaeger_proxy_config_with_tls(compose):
+    proxy = compose["services"]["proxy"]
+    mounts = {
+        source.removeprefix(str(REPO) + "/"): target
+        for _, source, target in _bind_sources({"services": {"proxy": proxy}})
+    }
+    assert mounts[PROXY_CONF] == "/etc/nginx/conf.d/default.conf"
+    assert {"/etc/nginx/tls/tls.crt", "/etc/nginx/tls/tls.key"} <= set(mounts.values())
+    # it must reach Jaeger (telemetry) and the web app's auth endpoint (edge)
+    assert {"edge", "telemetry"} <= set(proxy["networks"])
+    assert "edge" in compose["services"]["web"]["networks"]
+
+
+def test_stateful_services_keep_their_data_in_named_volumes(compose):
+    for name, target in {
+        "shop-db": "/var/lib/postgresql",
+        "mes-db": "/var/lib/postgresql",
+        "rabbitmq": "/var/lib/rabbitmq",
+        "minio": "/data",
+        "jaeger": "/badger",
+        "otel-collector": "/var/lib/otelcol",
+        "prometheus": "/prometheus",
+        "alertmanager": "/alertmanager",
+        "grafana": "/var/lib/grafana",
+    }.items():
+        volumes = compose["services"][name]["volumes"]
+        assert any(v["type"] == "volume" and v["target"] == target for v in volumes), name
+
+
+def test_dev_env_sets_every_variable_compose_requires():
+    raw = (DEPLOY / "compose.yaml").read_text()
+    required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", raw))
+    provided = set(read_env_file(DEV_ENV)) | set(read_env_file(VERSIONS_ENV))
+    assert required <= provided, required - provided

@@ -1,0 +1,201 @@
+"""The Kubernetes manifests (deploy/k8s/, kustomize), validated offline against the API schemas."""
+
+import re
+import shutil
+import subprocess
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from .conftest import APP_SERVICES, DEPLOY, REPO, read_env_file
+
+K8S = DEPLOY / "k8s"
+KUBERNETES_VERSION = "1.34"  # the oldest cluster version the manifests must run on
+DEPLOY_DOC = REPO / "docs" / "deploy.md"
+
+
+def _kustomization_files(directory, seen=None):
+    """Every file a kustomization (and the ones it includes) names, checked to exist."""
+    seen = set() if seen is None else seen
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    files = []
+    for resource in kustomization.get("resources", []):
+        path = (directory / resource).resolve()
+        assert path.exists(), f"{directory}/kustomization.yaml: {resource} does not exist"
+        if path.is_dir() and path not in seen:
+            seen.add(path)
+            files += _kustomization_files(path, seen)
+        elif path.is_file():
+            files.append(path)
+    for patch in kustomization.get("patches", []):
+        files.append(directory / patch["path"])
+    for generator in kustomization.get("configMapGenerator", []):
+        for entry in generator.get("files", []):
+            files.append(directory / entry.split("=")[-1])
+    for path in files:
+        assert path.is_file(), f"{directory}/kustomization.yaml names a missing file: {path}"
+    return files
+
+
+def _raw_resources() -> list[dict]:
+    """The resource files of deploy/k8s as written, before kustomize's generators and patches."""
+    resources = [path for path in _kustomization_files(K8S) if path.parent == K8S and path.suffix == ".yaml"]
+    return [
+        doc
+        for path in resources
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc and "kind" in doc and doc.get("apiVersion") != "kustomize.config.k8s.io/v1beta1"
+    ]
+
+
+@pytest.fixture(scope="module")
+def manifests():
+    """The manifests as `kubectl kustomize` builds them (kubectl is on every machine of this kind)."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed: only the raw resource files are validated")
+    result = subprocess.run([kubectl, "kustomize", str(K8S)], check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def _by_kind(manifests, kind):
+    return {doc["metadata"]["name"]: doc for doc in manifests if doc["kind"] == kind}
+
+
+def _pod(deployment):
+    return deployment["spec"]["template"]
+
+
+def test_every_file_the_kustomizations_name_exists():
+    assert _kustomization_files(K8S)
+
+
+def test_every_resource_file_is_valid_for_the_kubernetes_api():
+    # works without kubectl too: the files as written are complete objects
+    for document in _raw_resources():
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_kustomize_build_is_valid_for_the_kubernetes_api(manifests):
+    kinds = {doc["kind"] for doc in manifests}
+    assert {
+        "Namespace",
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "NetworkPolicy",
+        "ConfigMap",
+    } <= kinds
+    for document in manifests:
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+
+
+def test_image_tags_match_versions_env():
+    versions = read_env_file(DEPLOY / "versions.env")
+    images = {
+        image["name"]: image for image in yaml.safe_load((K8S / "kustomization.yaml").read_text())["images"]
+    }
+    assert images["otel/opentelemetry-collector-contrib"]["newTag"] == versions["OTEL_COLLECTOR_VERSION"]
+    assert images["jaegertracing/jaeger"]["newTag"] == versions["JAEGER_VERSION"]
+
+
+def test_app_processes_run_their_commands_under_their_service_names(manifests):
+    deployments = _by_kind(manifests, "Deployment")
+    for name, service_name in APP_SERVICES.items():
+        container = _pod(deployments[name])["spec"]["containers"][0]
+        env = {item["name"]: item.get("value") for item in container["env"]}
+        assert env["OTEL_SERVICE_NAME"] == service_name
+        assert container["image"].split("/")[-1].startswith("alexandrite:")
+        (config_ref, secret_ref) = container["envFrom"]
+        assert config_ref["configMapRef"]["name"].startswith("alexandrite-env-")  # kustomize's hash suffix
+        assert secret_ref["secretRef"]["name"] == "alexandrite-secrets"
+    assert "mes.orders" in _pod(deployments["mes-worker"])["spec"]["containers"][0]["command"]
+    assert "shop.events" in _pod(deployments["shop-worker"])["spec"]["containers"][0]["command"]
+    assert deployments["beat"]["spec"]["replicas"] == 1
+    assert deployments["beat"]["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_the_web_app_scales_with_a_horizontal_pod_autoscaler(manifests):
+    (hpa,) = _by_kind(manifests, "HorizontalPodAutoscaler").values()
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
+    assert hpa["spec"]["minReplicas"] >= 2
+
+
+def test_the_collector_is_a_single_gateway_with_a_persistent_queue(manifests):
+    collector = _by_kind(manifests, "Deployment")["otel-collector"]
+    assert collector["spec"]["replicas"] == 1  # tail sampling needs all spans of a trace on one instance
+    volumes = {v["name"]: v for v in _pod(collector)["spec"]["volumes"]}
+    claim = volumes["queue"]["persistentVolumeClaim"]["claimName"]
+    assert claim in _by_kind(manifests, "PersistentVolumeClaim")
+    mounts = {m["name"]: m["mountPath"] for m in _pod(collector)["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["queue"] == "/var/lib/otelcol"
+
+
+def test_jaeger_runs_on_opensearch(manifests):
+    (config,) = [
+        doc
+        for doc in manifests
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("jaeger-config")
+    ]
+    jaeger_config = yaml.safe_load(config["data"]["config.yaml"])
+    backend = jaeger_config["extensions"]["jaeger_storage"]["backends"]["traces_store"]
+    assert set(backend) == {"opensearch"}
+
+
+def test_only_the_apps_pods_reach_the_collectors_otlp_ports(manifests):
+    policies = _by_kind(manifests, "NetworkPolicy")
+    policy = policies["otel-collector"]
+    assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "otel-collector"}
+    otlp_rules = [
+        rule for rule in policy["spec"]["ingress"] if {p["port"] for p in rule["ports"]} & {4317, 4318}
+    ]
+    assert len(otlp_rules) == 1
+    (source,) = otlp_rules[0]["from"]
+    sender_label = source["podSelector"]["matchLabels"]
+    deployments = _by_kind(manifests, "Deployment")
+    senders = {
+        name
+        for name, d in deployments.items()
+        if sender_label.items() <= _pod(d)["metadata"]["labels"].items()
+    }
+    assert senders == set(APP_SERVICES)
+
+
+def test_only_the_collector_and_the_proxy_reach_jaeger(manifests):
+    policy = _by_kind(manifests, "NetworkPolicy")["jaeger"]
+    allowed = {
+        (
+            rule["from"][0].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name"),
+            port["port"],
+        )
+        for rule in policy["spec"]["ingress"]
+        for port in rule["ports"]
+    }
+    assert ("otel-collector", 4317) in allowed and ("jaeger-proxy", 16686) in allowed
+    assert {port for name, port in allowed if name not in ("otel-collector", "jaeger-proxy")} == {8888}
+
+
+def test_pods_meet_the_restricted_pod_security_standard(manifests):
+    for name, deployment in _by_kind(manifests, "Deployment").items():
+        pod = _pod(deployment)["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+
+
+def test_the_secrets_the_manifests_need_are_documented(manifests):
+    text = yaml.safe_dump_all(manifests)
+    secrets = (
+        set(re.findall(r"secretName: ([a-z0-9-]+)", text))
+        | set(re.findall(r"secretRef:\n\s+name: ([a-z0-9-]+)", text))
+        | set(re.findall(r"secretKeyRef:\n\s+key: \S+\n\s+name: ([a-z0-9-]+)", text))
+    )
+    assert {"alexandrite-secrets", "otel-collector-tls", "otel-collector-auth", "jaeger-tls"} <= secrets
+    documentation = DEPLOY_DOC.read_text()
+    for secret in secrets:
+        assert f"`{secret}`" in documentation, secret
