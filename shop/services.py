@@ -172,7 +172,8 @@ def record_price(*, order_id: int, price: Decimal) -> Order | None:
 def record_pricing_failure(*, order_id: int, error_code: str, error_message: str) -> None:
     """MES could not price the order: keep it SUBMITTED, with the reason for CRM and the customer."""
     updated = Order.objects.filter(pk=order_id, status=S.SUBMITTED).update(
-        error_code=error_code[:64], error_message=error_message[:500]
+        error_code=error_code[:64], error_message=error_message[:500],
+        stuck_since=None,  # now it waits for the customer's new file: not lost
     )
     spans.record_error(code=error_code, message=error_message)
     if not updated and not Order.objects.filter(pk=order_id).exists():

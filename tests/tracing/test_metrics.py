@@ -1,0 +1,163 @@
+"""Business metrics: transitions, stage and order durations, errors, stuck and re-dispatched orders.
+
+The instruments are re-created on a meter provider with an in-memory reader, the
+way an OTLP exporter would read them.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from opentelemetry import metrics as otel_metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+from jewelry.roles import Actor, Role
+from shop import stuck_orders
+from shop.lifecycle import OrderStatus as S
+from shop.models import Order, ShopOutbox
+from shop.services import change_status
+from shop.tasks import record_price
+from tests.factories import cube_stl
+from tests.flows import operator_steps, submitted_order
+from tests.processes import publishing_to
+from tracing import attributes as A
+from tracing import metrics
+
+pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
+
+
+@pytest.fixture
+def reader():
+    memory = InMemoryMetricReader()
+    metrics.use_meter_provider(MeterProvider(metric_readers=[memory]))
+    yield memory
+    metrics.use_meter_provider(otel_metrics.get_meter_provider())
+
+
+def collected(reader) -> dict:
+    """{metric name: (unit, [data points])} of everything recorded so far."""
+    data = reader.get_metrics_data()
+    found = {}
+    for resource_metrics in data.resource_metrics if data else []:
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                found[metric.name] = (metric.unit, list(metric.data.data_points))
+    return found
+
+
+def points(reader, name: str) -> dict:
+    """{frozenset(attributes.items()): value or histogram count} for one metric."""
+    _, data_points = collected(reader).get(name, ("", []))
+    return {frozenset(p.attributes.items()): getattr(p, "count", getattr(p, "value", None))
+            for p in data_points}
+
+
+def key(**attributes) -> frozenset:
+    return frozenset(attributes.items())
+
+
+def test_a_whole_order_life_counts_every_transition_and_times_every_stage(
+        reader, api, customer, seller, operator):
+    order_id = submitted_order(api(customer), cube_stl(10))
+    assert api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/").status_code == 200
+    assert operator_steps(api(operator), order_id) == [200, 200, 200, 200]
+    assert api(seller).post(f"/api/v1/crm/orders/{order_id}/close/").status_code == 200
+
+    lifecycle = [S.INITIATED, S.FILE_UPLOADED, S.SUBMITTED, S.PRICE_CALCULATED, S.MANUFACTURING_APPROVED,
+                 S.MANUFACTURING_STARTED, S.MANUFACTURING_COMPLETED, S.PACKAGING, S.SHIPPED, S.CLOSED]
+    moves = list(zip(lifecycle, lifecycle[1:]))
+    assert points(reader, A.METRIC_TRANSITIONS) == {
+        key(**{A.ORDER_PREVIOUS_STATUS: frm, A.ORDER_STATUS: to}): 1 for frm, to in moves}
+    assert points(reader, A.METRIC_STAGE_DURATION) == {key(**{A.ORDER_STATUS: frm}): 1 for frm, _ in moves}
+    assert points(reader, A.METRIC_ORDER_DURATION) == {key(): 1}
+
+
+def test_durations_are_histograms_in_seconds_with_buckets_up_to_weeks(reader, api, customer):
+    submitted_order(api(customer), cube_stl(10))
+
+    unit, data_points = collected(reader)[A.METRIC_STAGE_DURATION]
+    assert unit == "s"
+    bounds = data_points[0].explicit_bounds
+    assert 900 in bounds and max(bounds) >= 30 * 86400
+
+
+def test_stage_duration_is_the_time_spent_in_the_status_left(reader, api, customer, seller):
+    order_id = submitted_order(api(customer), cube_stl(10))
+    Order.objects.filter(pk=order_id).update(status_changed_at=timezone.now() - timedelta(hours=2))
+    api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
+
+    _, data_points = collected(reader)[A.METRIC_STAGE_DURATION]
+    [priced] = [p for p in data_points if p.attributes[A.ORDER_STATUS] == S.PRICE_CALCULATED]
+    assert 7200 <= priced.sum < 7260
+
+
+def test_rolled_back_transition_is_not_counted(reader, api, customer):
+    order_id = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        change_status(order_id=order_id, to_status=S.CANCELLED, actor=Actor(user_id=1, role=Role.SELLER))
+        raise RuntimeError("the rest of the transaction failed")
+
+    assert points(reader, A.METRIC_TRANSITIONS) == {}
+
+
+def test_pricing_refusal_counts_an_error_of_mes_by_its_code(reader, api, customer):
+    submitted_order(api(customer), cube_stl(10, drop_triangles=2))
+
+    errors = points(reader, A.METRIC_ERRORS)
+    [(attributes, count)] = errors.items()
+    attributes = dict(attributes)
+    assert attributes[A.SYSTEM] == "mes" and attributes[A.ERROR_TYPE].startswith("model_")
+    assert count == 1
+
+
+def test_api_refusal_counts_an_error_of_the_system_called(reader, api, customer, seller):
+    order_id = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+
+    api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
+
+    assert points(reader, A.METRIC_ERRORS) == {key(**{A.ERROR_TYPE: "illegal_transition", A.SYSTEM: "crm"}): 1}
+
+
+def test_system_of_an_api_path():
+    assert [metrics.system_of_path(p) for p in (
+        "/api/v1/shop/orders/", "/api/v1/crm/orders/1/", "/api/v1/mes/queue/", "/admin/", "/api/v1/x/")] == [
+        "shop", "crm", "mes", "web", "web"]
+
+
+def test_stuck_gauge_reports_the_detectors_count_without_querying(reader, django_assert_num_queries):
+    metrics.set_stuck_orders({S.SUBMITTED: 2, S.SHIPPED: 0})
+
+    with django_assert_num_queries(0):
+        stuck = points(reader, A.METRIC_STUCK)
+
+    assert stuck == {key(**{A.ORDER_STATUS: S.SUBMITTED}): 2, key(**{A.ORDER_STATUS: S.SHIPPED}): 0}
+
+
+def test_stuck_gauge_says_nothing_before_a_scan_or_once_stale(reader, monkeypatch):
+    assert points(reader, A.METRIC_STUCK) == {}
+    metrics.set_stuck_orders({S.SUBMITTED: 2})
+
+    monkeypatch.setattr(metrics.time, "monotonic", lambda: float("inf"))
+
+    assert points(reader, A.METRIC_STUCK) == {}
+
+
+def test_detector_sets_the_gauge_and_counts_redispatched_orders(reader, api, customer):
+    with publishing_to("amqp://guest:guest@127.0.0.1:9//"):
+        order_id = submitted_order(api(customer), cube_stl(10))
+    assert ShopOutbox.objects.get(order_id=order_id).sent_at is None
+
+    stuck_orders.detect_stuck_orders(now=timezone.now() + timedelta(minutes=20))
+
+    assert points(reader, A.METRIC_STUCK)[key(**{A.ORDER_STATUS: S.SUBMITTED})] == 1
+    assert points(reader, A.METRIC_REDISPATCHED) == {
+        key(**{A.ORDER_STATUS: S.SUBMITTED, A.REDISPATCH_CAUSE: stuck_orders.OUTBOX_NOT_DELIVERED}): 1}
+
+
+def test_failed_task_counts_an_error_of_its_system(reader):
+    record_price.apply(kwargs={"order_id": 999_999, "price": "1.00"})
+
+    assert points(reader, A.METRIC_ERRORS) == {key(**{A.ERROR_TYPE: "order_not_found", A.SYSTEM: "shop"}): 1}
