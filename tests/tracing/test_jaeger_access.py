@@ -125,6 +125,18 @@ def test_audit_log_is_shown_read_only_in_the_admin(admin_client, make_user):
     assert adding.status_code == 403
 
 
+@pytest.mark.parametrize("term, found", [(TRACE_ID, True), ("42", True), ("10.0.0.7", True),
+                                         ("order.id", False), ("not an address", False)])
+def test_audit_log_admin_search_finds_by_user_trace_or_address(admin_client, term, found):
+    JaegerAccessLog.objects.create(user_id=42, method="GET", uri=f"/jaeger/trace/{TRACE_ID}",
+                                   trace_id=TRACE_ID, decision=Decision.ALLOWED, remote_addr="10.0.0.7")
+
+    response = admin_client.get("/admin/tracing/jaegeraccesslog/", {"q": term})
+
+    assert response.status_code == 200
+    assert (f"/jaeger/trace/{TRACE_ID}" in response.content.decode()) is found
+
+
 # -------------------------------------------------------------- the proxy, for real
 
 
@@ -132,6 +144,7 @@ class _StandInJaeger(BaseHTTPRequestHandler):
     """Answers every request with 'jaeger-ui <path>' and remembers what it was sent."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes
     seen: list[tuple[str, str, str]] = []
 
     def do_GET(self):
