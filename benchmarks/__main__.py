@@ -1,0 +1,145 @@
+"""One command for every benchmark: ``python -m benchmarks [--quick] [--only overhead,queue,pipeline,pricing]``.
+
+It creates its own databases, vhost and media folder (benchmarks.environment), prints
+progress as it goes, then one table: median over runs, spread, ratio to the baseline.
+``--quick`` uses tiny sizes: it checks that everything runs, its figures mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from benchmarks.environment import ROOT, SAMPLE_EVERYTHING, BenchWorld
+from benchmarks.report import Figure, machine, table
+
+SECTIONS = ("overhead", "queue", "pipeline", "pricing")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    overhead_rounds: int
+    overhead_flows: int
+    queue_jobs: int
+    queue_rounds: int
+    queue_requests: int
+    pipeline_rounds: int
+    pipeline_orders: int
+    pricing_triangles: int
+    pricing_runs: int
+
+
+FULL = Sizes(overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
+             pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
+QUICK = Sizes(overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
+              pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1)
+
+
+def progress(message: str) -> None:
+    print(message, flush=True)
+
+
+def overhead(world: BenchWorld, sizes: Sizes) -> list[Figure]:
+    from benchmarks import overhead as web
+
+    progress(f"web overhead: {sizes.overhead_rounds} rounds x {sizes.overhead_flows} flows "
+             f"(5 requests each), {web.WORKERS} gunicorn workers, {web.CONCURRENCY} client threads")
+    return web.run(world, rounds=sizes.overhead_rounds, flows=sizes.overhead_flows, progress=progress)
+
+
+def queue(world: BenchWorld, sizes: Sizes) -> list[Figure]:
+    from benchmarks import mes_queue
+    from benchmarks.processes import otlp_sink
+    from benchmarks.users import logged_in
+    from jewelry.roles import Role
+
+    in_queue = mes_queue.seed_jobs(sizes.queue_jobs)
+    logged_in(mes_queue.OPERATOR, Role.OPERATOR)
+    progress(f"MES queue: {sizes.queue_jobs:,} jobs, {in_queue:,} in the queue; "
+             f"{sizes.queue_requests} GETs per page size per run, {sizes.queue_rounds} runs per variant")
+    progress("  plan of the first page:\n    " + mes_queue.explain().replace("\n", "\n    "))
+    figures: dict[tuple[str, str], Figure] = {}
+    for round_number in range(sizes.queue_rounds):
+        for variant in ("off", "ours"):
+            with otlp_sink("ok") as sink:
+                env = world.env()
+                if variant == "ours":
+                    env = world.env(TRACING_ENABLED="true", OTEL_TRACES_EXPORTER="otlp",
+                                    OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint, **SAMPLE_EVERYTHING)
+                done = subprocess.run([sys.executable, "-m", "benchmarks.mes_queue",
+                                       "--requests", str(sizes.queue_requests)],
+                                      cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+            if done.returncode:
+                raise RuntimeError(f"queue measurement failed:\n{done.stderr[-4000:]}")
+            for label, result in json.loads(done.stdout.splitlines()[-1]).items():
+                progress(f"  run {round_number + 1} tracing {variant:<4} {label:<22} p50 {result['p50_ms']:5.1f} ms"
+                         f"  p95 {result['p95_ms']:5.1f} ms  queries: shop {result['shop']}, mes {result['mes']}")
+                key = (variant, label)
+                figure = figures.setdefault(key, Figure("MES queue", f"tracing {variant}, {label}", "p95", "ms"))
+                figure.values.append(result["p95_ms"])
+                figure.note = f"p50 {result['p50_ms']:.1f} ms; SQL per page: {result['shop'] + result['mes']}" \
+                              f" (shop {result['shop']}, mes {result['mes']})"
+    return list(figures.values())
+
+
+def pipeline(world: BenchWorld, sizes: Sizes) -> list[Figure]:
+    from benchmarks import pipeline as flow
+
+    progress(f"pipeline: {sizes.pipeline_orders} orders per run, {sizes.pipeline_rounds} rounds")
+    return flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders, progress=progress)
+
+
+def pricing(world: BenchWorld, sizes: Sizes) -> list[Figure]:
+    from benchmarks import pricing as price
+
+    progress(f"pricing: a {sizes.pricing_triangles:,}-triangle STL, {sizes.pricing_runs} runs after a warm-up")
+    rows = price.run(triangles=sizes.pricing_triangles, runs=sizes.pricing_runs)
+    ours = next(row for row in rows if row["implementation"] == price.OURS)
+    figures = []
+    for row in rows:
+        # pricing.run keeps the median, min and max of its runs: enough for the median and the spread.
+        spread = [row["min_s"], row["median_s"], row["max_s"]] if row["runs"] > 1 else [row["median_s"]]
+        figure = Figure("pricing", row["implementation"], f"{row['triangles']:,}-triangle STL", "s",
+                        values=spread, runs=row["runs"])
+        figure.note = f"{row['median_s'] / ours['median_s']:.1f}x the time of ours"
+        figures.append(figure)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: check that it runs (~1 min)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
+    parser.add_argument("--prefix", default="alexandrite_bench", help="name prefix of the bench databases/vhost")
+    options = parser.parse_args(argv)
+    chosen = [name.strip() for name in options.only.split(",") if name.strip()]
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    sizes = QUICK if options.quick else FULL
+    started = time.monotonic()
+    world = BenchWorld(options.prefix)
+    progress(f"machine: {machine()}")
+    progress(f"setting up databases {world.shop_db}, {world.mes_db} and vhost {world.vhost or '/'}")
+    figures: list[Figure] = []
+    try:
+        world.setup()
+        world.start_django()
+        for name in SECTIONS:
+            if name in chosen:
+                figures += globals()[name](world, sizes)
+    finally:
+        world.teardown()
+    progress(f"\nmachine: {machine()}; client, server, PostgreSQL, RabbitMQ and the sink share the cores")
+    progress(f"sizes: {'quick (smoke test only, figures meaningless)' if options.quick else 'full'}; "
+             f"took {time.monotonic() - started:.0f} s\n")
+    progress(table(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

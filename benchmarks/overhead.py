@@ -1,0 +1,142 @@
+"""What tracing costs the web path: the order flow under gunicorn with tracing off, ours, and zero-code.
+
+Variants run interleaved, each round in a rotated order, each on a fresh gunicorn:
+- ``off``: TRACING_ENABLED=false, no SDK at all;
+- ``ours``: our set-up (tracing/setup.py), 100% sampling, OTLP/HTTP to a local sink;
+- ``zero-code``: TRACING_ENABLED=false under ``opentelemetry-instrument`` with the same OTEL_*:
+  the upstream agent's Django/psycopg2/Celery spans, none of our attributes;
+- ``ours, backend down``: ours, exporting to an endpoint that accepts and never answers.
+Submit publishes to RabbitMQ and no worker consumes: the web path is measured, not pricing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+from benchmarks import processes
+from benchmarks.environment import BIN, SAMPLE_EVERYTHING, BenchWorld, purge_queues
+from benchmarks.load import RunResult, run_flows
+from benchmarks.report import Figure, percentile
+from benchmarks.sink import count_spans
+
+SECTION = "web overhead"
+OFF, OURS, ZERO_CODE, DOWN = "off", "ours", "zero-code", "ours, backend down"
+WORKERS = 2
+CONCURRENCY = 4  # two requests in flight per sync worker keeps both workers busy
+QUEUE_JOBS = 1_000  # approved jobs, so the operator's page renders 50 rows
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    traced: bool
+    sink_mode: str | None = None
+    zero_code: bool = False
+
+
+VARIANTS = (
+    Variant(OFF, traced=False),
+    Variant(OURS, traced=True, sink_mode="ok"),
+    Variant(ZERO_CODE, traced=True, sink_mode="ok", zero_code=True),
+    Variant(DOWN, traced=True, sink_mode="hang"),
+)
+
+
+def zero_code_available() -> bool:
+    return shutil.which("opentelemetry-instrument", path=str(BIN)) is not None
+
+
+def _env(world: BenchWorld, variant: Variant, endpoint: str | None) -> dict:
+    if not variant.traced:
+        return world.env()
+    otel = {**SAMPLE_EVERYTHING, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none"}
+    return world.env(TRACING_ENABLED="false" if variant.zero_code else "true", **otel)
+
+
+def _one_run(world, variant, users, model, *, flows, warmup) -> tuple[RunResult, dict]:
+    purge_queues(world.broker_url)
+    customers, operator = users
+    with processes.otlp_sink(variant.sink_mode or "ok") as sink:
+        prefix = (str(BIN / "opentelemetry-instrument"),) if variant.zero_code else ()
+        env = _env(world, variant, sink.endpoint if variant.traced else None)
+        with processes.gunicorn(env, workers=WORKERS, prefix=prefix) as server:
+            run_flows(server.port, customers, operator, model, flows=warmup, concurrency=CONCURRENCY)
+            result = run_flows(server.port, customers, operator, model, flows=flows, concurrency=CONCURRENCY)
+            if variant.sink_mode == "hang":
+                server.popen.kill()  # nothing could be flushed anyway; do not wait for the export timeout
+        spans = count_spans(sink.dump)
+    purge_queues(world.broker_url)
+    return result, spans
+
+
+def run(world: BenchWorld, *, rounds: int, flows: int, progress=print) -> list[Figure]:
+    from benchmarks.mes_queue import seed_jobs
+    from benchmarks.users import logged_in
+    from jewelry.roles import Role
+    from tests.factories import cube_stl
+
+    seed_jobs(QUEUE_JOBS)
+    users = ([logged_in(f"bench-customer-{i}", Role.CUSTOMER) for i in range(CONCURRENCY)],
+             logged_in("bench-operator", Role.OPERATOR))
+    variants = [v for v in VARIANTS if not v.zero_code or zero_code_available()]
+    if len(variants) < len(VARIANTS):
+        progress("  zero-code skipped: opentelemetry-instrument is not installed (pip install opentelemetry-distro)")
+    figures = {v.name: _figures(v.name) for v in variants}
+    for round_number in range(rounds):
+        shift = round_number % len(variants)
+        by_name = {}
+        for variant in variants[shift:] + variants[:shift]:
+            result, spans = _one_run(world, variant, users, cube_stl(10), flows=flows, warmup=max(4, flows // 10))
+            by_name[variant.name] = (result, spans)
+            progress(f"  round {round_number + 1}/{rounds} {variant.name:<20} {_summary(result, spans, flows)}")
+        _record(figures, by_name, flows)
+    return [figure for name in figures for figure in figures[name].values() if figure.values]
+
+
+def _figures(variant: str) -> dict[str, Figure]:
+    return {
+        "throughput": Figure(SECTION, variant, "throughput", "req/s"),
+        "p50": Figure(SECTION, variant, "p50 latency", "ms"),
+        "p99": Figure(SECTION, variant, "p99 latency", "ms"),
+        "spans": Figure(SECTION, variant, "spans exported per flow", "spans"),
+        "attributes": Figure(SECTION, variant, "attributes per span", "attrs"),
+    }
+
+
+def _record(figures, by_name, flows) -> None:
+    off = by_name[OFF][0]
+    for name, (result, spans) in by_name.items():
+        figure = figures[name]
+        throughput = result.requests / result.seconds
+        latencies = result.all_latencies()
+        figure["throughput"].values.append(throughput)
+        figure["p50"].values.append(percentile(latencies, 0.5) * 1000)
+        figure["p99"].values.append(percentile(latencies, 0.99) * 1000)
+        if name != OFF:
+            figure["throughput"].ratios.append(throughput / (off.requests / off.seconds))
+            figure["p50"].ratios.append(percentile(latencies, 0.5) / percentile(off.all_latencies(), 0.5))
+            figure["p99"].ratios.append(percentile(latencies, 0.99) / percentile(off.all_latencies(), 0.99))
+        if spans["spans"]:
+            figure["spans"].values.append(spans["spans"] / (flows + max(4, flows // 10)))
+            figure["attributes"].values.append(spans["attributes"] / spans["spans"])
+        if result.errors:
+            figure["throughput"].note = f"{len(result.errors)} failed requests, e.g. {result.errors[0][:80]}"
+    if DOWN in by_name and OURS in by_name:
+        # The target for a dead backend: p99 within 5% of the healthy run of the same round.
+        healthy = percentile(by_name[OURS][0].all_latencies(), 0.99)
+        down = figures[DOWN].setdefault("p99 vs healthy", Figure(SECTION, DOWN, "p99 / healthy ours p99", "x"))
+        down.values.append(percentile(by_name[DOWN][0].all_latencies(), 0.99) / healthy)
+
+
+def _summary(result: RunResult, spans: dict, flows: int) -> str:
+    latencies = result.all_latencies()
+    text = (f"{result.requests / result.seconds:7.1f} req/s  p50 {percentile(latencies, 0.5) * 1000:6.1f} ms"
+            f"  p99 {percentile(latencies, 0.99) * 1000:6.1f} ms")
+    if spans["spans"]:
+        text += f"  {spans['spans']} spans, {spans['attributes'] / spans['spans']:.1f} attrs/span"
+    if result.errors:
+        text += f"  {len(result.errors)} ERRORS: {result.errors[0][:120]}"
+    return text

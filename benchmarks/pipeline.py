@@ -1,0 +1,103 @@
+"""Orders per second from SUBMITTED to PRICE_CALCULATED through RabbitMQ with one Celery worker.
+
+The orders are submitted through the real service first, so their ``mes.price_order``
+messages wait in ``mes.orders``. One worker process (prefork, ``concurrency`` children)
+starts on both queues but consumes only ``shop.events``; the clock starts when it is
+told to consume ``mes.orders`` too, and stops at the last PRICE_CALCULATED transition.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from benchmarks import processes
+from benchmarks.environment import SAMPLE_EVERYTHING, BenchWorld, purge_queues
+from benchmarks.report import Figure
+
+SECTION = "pipeline"
+MAX_WAIT_SECONDS = 300
+
+
+def _submitted_orders(count: int) -> list[int]:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jewelry.roles import Role, create_user
+    from shop import services
+    from tests.factories import cube_stl
+
+    name = "bench-pipeline-customer"
+    customer = User.objects.filter(username=name).first() or create_user(username=name, role=Role.CUSTOMER)
+    model = cube_stl(10)
+    ids = []
+    for _ in range(count):
+        order = services.create_order(customer_id=customer.pk, metal="gold_18k")
+        services.attach_model(order_id=order.pk, customer_id=customer.pk,
+                              uploaded_file=SimpleUploadedFile("ring.stl", model))
+        services.submit_order(order_id=order.pk, customer_id=customer.pk)  # publishes after commit
+        ids.append(order.pk)
+    return ids
+
+
+def _priced(ids: list[int]) -> int:
+    from shop.lifecycle import OrderStatus
+    from shop.models import Order
+
+    return Order.objects.filter(pk__in=ids, status=OrderStatus.PRICE_CALCULATED).count()
+
+
+def _last_priced_at(ids: list[int]) -> datetime:
+    from django.db.models import Max
+
+    from shop.lifecycle import OrderStatus
+    from shop.models import OrderStatusChange
+
+    return OrderStatusChange.objects.filter(order_id__in=ids, to_status=OrderStatus.PRICE_CALCULATED) \
+        .aggregate(last=Max("at"))["last"]
+
+
+def _one_run(world: BenchWorld, *, orders: int, concurrency: int, traced: bool) -> float:
+    from jewelry.celery import app
+    from jewelry.messaging import EXCHANGE, MES_QUEUE
+
+    purge_queues(world.broker_url)
+    ids = _submitted_orders(orders)
+    with processes.otlp_sink("ok") as sink:
+        env = world.env()
+        if traced:
+            env = world.env(TRACING_ENABLED="true", OTEL_TRACES_EXPORTER="otlp", OTEL_METRICS_EXPORTER="otlp",
+                            OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+                            **SAMPLE_EVERYTHING)
+        with processes.celery_worker(env, queues="shop.events", concurrency=concurrency) as worker:
+            started = datetime.now(UTC)
+            app.control.add_consumer(MES_QUEUE, exchange=EXCHANGE.name, routing_key="mes.#",
+                                     destination=[worker.node], reply=True, timeout=10)
+            deadline = time.monotonic() + MAX_WAIT_SECONDS
+            while _priced(ids) < len(ids):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"only {_priced(ids)}/{len(ids)} orders priced after "
+                                       f"{MAX_WAIT_SECONDS}s:\n{worker.log()[-3000:]}")
+                time.sleep(0.05)
+    purge_queues(world.broker_url)
+    return len(ids) / (_last_priced_at(ids) - started).total_seconds()
+
+
+def run(world: BenchWorld, *, rounds: int, orders: int, concurrencies=(1, 2), progress=print) -> list[Figure]:
+    variants = [(concurrency, traced) for concurrency in concurrencies for traced in (False, True)]
+    figures = {
+        variant: Figure(SECTION, f"1 worker x{variant[0]} children, tracing {'ours' if variant[1] else 'off'}",
+                        f"SUBMITTED -> PRICE_CALCULATED, {orders} orders", "orders/s")
+        for variant in variants
+    }
+    for round_number in range(rounds):
+        measured = {}
+        for concurrency, traced in variants:
+            rate = _one_run(world, orders=orders, concurrency=concurrency, traced=traced)
+            measured[concurrency, traced] = rate
+            progress(f"  round {round_number + 1}/{rounds} concurrency {concurrency} "
+                     f"tracing {'ours' if traced else 'off'}: {rate:.1f} orders/s")
+            figures[concurrency, traced].values.append(rate)
+        for concurrency in concurrencies:
+            figures[concurrency, True].ratios.append(measured[concurrency, True] / measured[concurrency, False])
+    return list(figures.values())

@@ -1,0 +1,129 @@
+"""The processes a benchmark measures (gunicorn, a Celery worker) and the OTLP sink they export to."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from benchmarks.environment import BIN, ROOT
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Process:
+    """A subprocess in its own process group, its output in a log file; stopped by its own id only."""
+
+    def __init__(self, argv: list[str], env: dict, label: str):
+        self.label = label
+        self.log_path = Path(tempfile.mkstemp(prefix=f"bench-{label}-", suffix=".log")[1])
+        with open(self.log_path, "wb") as log_file:
+            self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log_file,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until(self, ready, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.label} exited with {self.popen.returncode}:\n{self.log()[-4000:]}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.label} not ready after {timeout}s:\n{self.log()[-4000:]}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """SIGTERM (graceful: lets the SDK flush its queue), then SIGKILL this group if it lingers."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(STOP_TIMEOUT)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
+        self.log_path.unlink(missing_ok=True)
+
+
+def _answers_http(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+    except urllib.error.HTTPError:
+        return True  # any status: the server is up
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict, *, workers: int, prefix: tuple[str, ...] = ()):
+    """gunicorn serving jewelry.wsgi on a free port (deploy/gunicorn.conf.py when it exists)."""
+    port = free_port()
+    argv = [*prefix, str(BIN / "gunicorn")]
+    config = ROOT / "deploy" / "gunicorn.conf.py"
+    if config.exists():
+        argv += ["-c", str(config)]
+    argv += ["jewelry.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    server = Process(argv, env, "gunicorn")
+    server.port = port
+    try:
+        server.wait_until(lambda: _answers_http(f"http://127.0.0.1:{port}/api/v1/shop/orders/"))
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict, *, queues: str, concurrency: int):
+    """One Celery worker process (prefork pool of ``concurrency`` children); ready when it says so."""
+    node = f"bench-{free_port()}@{socket.gethostname()}"
+    argv = [str(BIN / "celery"), "-A", "jewelry", "worker", "-Q", queues, "-n", node,
+            f"--concurrency={concurrency}", "--pool=prefork", "--loglevel=INFO",
+            "--without-heartbeat", "--without-gossip", "--without-mingle"]
+    worker = Process(argv, env, "celery")
+    worker.node = node
+    try:
+        worker.wait_until(lambda: " ready." in worker.log())
+        yield worker
+    finally:
+        worker.stop()
+
+
+@contextlib.contextmanager
+def otlp_sink(mode: str = "ok"):
+    """The sink of benchmarks.sink in its own process (so it does not share the load generator's GIL)."""
+    port = free_port()
+    dump = Path(tempfile.mkstemp(prefix="bench-otlp-", suffix=".bin")[1])
+    sink = Process([sys.executable, "-m", "benchmarks.sink", "--port", str(port), "--mode", mode,
+                    "--dump", str(dump)], {"PYTHONPATH": str(ROOT), "PATH": ""}, f"sink-{mode}")
+    sink.endpoint = f"http://127.0.0.1:{port}"
+    sink.dump = dump
+    try:
+        sink.wait_until(lambda: _port_open(port), timeout=10)
+        yield sink
+    finally:
+        sink.stop()
+        # The caller reads the dump inside the block; nothing to keep afterwards.
+        dump.unlink(missing_ok=True)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

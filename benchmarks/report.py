@@ -1,0 +1,76 @@
+"""Figures and the final table: every figure is a median over runs, with its spread and run count."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+from dataclasses import dataclass, field
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile (0..1) by linear interpolation between the closest ranks."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class Figure:
+    """One line of the table: a metric of one variant measured once per run."""
+
+    section: str
+    variant: str
+    metric: str
+    unit: str
+    values: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # paired with the baseline's run of the same round
+    note: str = ""
+    runs: int | None = None  # when ``values`` are a summary of the runs rather than one value per run
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def cells(self) -> list[str]:
+        spread = f"{_number(min(self.values))} - {_number(max(self.values))}" if len(self.values) > 1 else "-"
+        ratio = f"{statistics.median(self.ratios):.3f}" if self.ratios else ""
+        return [self.section, self.variant, f"{self.metric} ({self.unit})", _number(self.median), spread,
+                ratio, str(self.runs or len(self.values)), self.note]
+
+
+def _number(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    if abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+HEADERS = ["benchmark", "variant", "metric", "median", "spread (min - max)", "ratio", "runs", "note"]
+
+
+def machine() -> str:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({model or platform.machine()}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def table(figures: list[Figure]) -> str:
+    """A Markdown table, so that the README can show the output as it is."""
+    rows = [HEADERS] + [figure.cells() for figure in figures]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
+    lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)
