@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,10 +18,18 @@ CanRead = require_roles(Role.OPERATOR, Role.API_CLIENT, Role.SUPPORT, Role.DEVEL
 IsOperator = require_roles(Role.OPERATOR)
 
 
+class QueuePagination(PageNumberPagination):
+    """50 jobs a page by default; a screen or a partner may ask for up to 200 with ``page_size``."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
 class QueueView(ListAPIView):
     authentication_classes = AUTHENTICATION
     permission_classes = [CanRead]
     serializer_class = QueueItemOutput
+    pagination_class = QueuePagination
 
     def get_queryset(self):
         return selectors.operator_queue()
