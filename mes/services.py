@@ -111,11 +111,11 @@ def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: s
     return job
 
 
-def give_up_pricing(*, order_id: int, reason: str) -> None:
-    """Retries ran out on a transient failure: record it instead of dropping the order."""
+def give_up_pricing(*, order_id: int, code: str, reason: str) -> None:
+    """Pricing cannot succeed (retries ran out, or an unforeseen error): record it, never drop the order."""
     job = ManufacturingJob.objects.filter(order_id=order_id).first()
     if job is not None and job.stage == S.SUBMITTED:
-        _refuse_pricing(job, job.model_key, "pricing_unavailable", reason)
+        _refuse_pricing(job, job.model_key, code, reason[:500])
 
 
 def approve_manufacturing(*, order_id: int, seller_id: int) -> ManufacturingJob:

@@ -11,15 +11,27 @@ from mes.models import MesOutbox
 RETRY = {"max_retries": 6, "retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True}
 
 
-@shared_task(name="mes.price_order", bind=True, **RETRY)
+def pricing_backoff(retries: int) -> int:
+    """Seconds before retry number ``retries + 1``: 2, 4, 8, ... capped at 300."""
+    return min(2 ** (retries + 1), RETRY["retry_backoff_max"])
+
+
+@shared_task(name="mes.price_order", bind=True, max_retries=RETRY["max_retries"])
 def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key: str):
+    """Transient failures retry with backoff; whatever cannot be priced ends as an error on the order."""
     try:
         services.price_order(order_id=order_id, customer_id=customer_id, metal=metal, model_key=model_key)
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
-            services.give_up_pricing(order_id=order_id, reason=f"Pricing kept failing: {exc!r}"[:500])
+            services.give_up_pricing(order_id=order_id, code="pricing_unavailable",
+                                     reason=f"Pricing kept failing: {exc!r}")
             return
-        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 300))
+        raise self.retry(exc=exc, countdown=pricing_backoff(self.request.retries))
+    except Exception as exc:
+        # A bug or an input nobody foresaw fails the same way on every retry:
+        # record it where CRM and MES see it instead of dropping the order.
+        services.give_up_pricing(order_id=order_id, code="pricing_failed", reason=f"Pricing failed: {exc!r}")
+        raise
 
 
 @shared_task(name="mes.approve_manufacturing", autoretry_for=TRANSIENT_ERRORS, **RETRY)

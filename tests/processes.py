@@ -81,13 +81,20 @@ def process_env(**overrides) -> dict:
     return env
 
 
+def _log_dir() -> Path:
+    """Next to the test's media, i.e. in its ``tmp_path`` (the conftest puts MEDIA_ROOT there)."""
+    directory = Path(settings.MEDIA_ROOT).parent / "process-logs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
 class _Process:
     """A subprocess in its own process group, with its output in a log file."""
 
     def __init__(self, argv: list[str], env: dict, label: str):
         Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
         self.label = label
-        self.log_path = Path(tempfile.mkstemp(prefix=f"{label}-", suffix=".log")[1])
+        self.log_path = Path(tempfile.mkstemp(prefix=f"{label}-", suffix=".log", dir=_log_dir())[1])
         with open(self.log_path, "wb") as log_file:
             self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log_file,
                                           stderr=subprocess.STDOUT, start_new_session=True)
@@ -147,11 +154,12 @@ class Worker(_Process):
     def _after_sigterm(self) -> None:
         """An idle worker only sees its stop flag when its event loop wakes (up to 10 s): poke it."""
         from kombu import Connection
+        from kombu.pidbox import Mailbox
 
-        from jewelry.celery import app
-
+        # Celery's own mailbox, reached without the app (this process may be eager, on memory://).
+        mailbox = Mailbox("celery", type="fanout", accept=["json"], serializer="json")
         with contextlib.suppress(Exception), Connection(self.broker_url, connect_timeout=2) as connection:
-            app.control.broadcast("ping", destination=[self.name], reply=False, connection=connection)
+            mailbox(connection)._broadcast("ping", destination=[self.name])
 
     def children(self) -> list[int]:
         return child_pids(self.pid)
@@ -274,3 +282,17 @@ def _reset_connections(app) -> None:
     app._pool = None
     with contextlib.suppress(AttributeError, KeyError):
         app.__dict__["amqp"]._producer_pool = None
+
+
+@contextlib.contextmanager
+def celery_beat(*, env: dict | None = None, loglevel: str = "INFO"):
+    """A real ``celery beat`` sending the maintenance schedule (outbox relays, stuck-order scan)."""
+    schedule = Path(tempfile.mkdtemp(prefix="beat-")) / "schedule"
+    argv = [str(VENV_BIN / "celery"), "-A", "jewelry", "beat", f"--schedule={schedule}",
+            "--max-interval=1", f"--loglevel={loglevel}"]
+    beat = _Process(argv, env or process_env(), label="beat")
+    try:
+        beat.wait_ready(lambda: "beat: Starting..." in beat.log())
+        yield beat
+    finally:
+        beat.stop()

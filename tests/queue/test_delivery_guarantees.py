@@ -1,16 +1,21 @@
-"""Publish after commit, never before: rolled-back changes stay silent, committed ones always go out."""
+"""What goes on the queue and when: after commit only, never for a rollback, later if the broker is down."""
+
+import json
 
 import pytest
 from django.db import transaction
+from kombu import Connection
 
 from jewelry import outbox
-from jewelry.messaging import MES_QUEUE
+from jewelry.messaging import MES_QUEUE, QUEUES
+from jewelry.roles import Role
 from shop.lifecycle import OrderStatus as S
 from shop.models import Order, ShopOutbox
 from shop.tasks import relay_outbox
 from tests.factories import cube_stl
 from tests.flows import submitted_order
-from tests.processes import celery_worker, process_env, publishing_to, queue_depth, wait_until
+from tests.processes import broker_url, celery_worker, process_env, publishing_to, queue_depth
+from tests.queue.support import price_request_id, wait_for_order
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
@@ -54,9 +59,27 @@ def test_order_submitted_while_the_broker_is_down_is_priced_after_the_relay(api,
     # The broker is back: the periodic relay finds the row and a worker prices the order.
     with celery_worker(env=process_env(OUTBOX_RELAY_GRACE_SECONDS=0)) as worker:
         relay_outbox.delay()
-        order = wait_until(lambda: Order.objects.filter(pk=order_id, status=S.PRICE_CALCULATED).first(),
-                           message=lambda: f"the relayed order to be priced; worker log:\n{worker.log()}")
+        order = wait_for_order(worker, order_id, status=S.PRICE_CALCULATED)
 
     message.refresh_from_db()
     assert message.sent_at is not None and message.attempts == 2
     assert str(order.price) == "1081.00"
+
+
+def test_published_message_carries_ids_and_no_personal_data(api, make_user, broker):
+    customer = make_user(Role.CUSTOMER, username="jane.doe@example.com")
+    order_id = submitted_order(api(customer), cube_stl(10), name="Jane Doe engagement ring.stl")
+
+    with Connection(broker_url(), connect_timeout=5) as connection:
+        queue = next(q for q in QUEUES if q.name == MES_QUEUE)(connection.default_channel)
+        message = queue.get(no_ack=True)
+
+    assert message is not None, "submitting published nothing"
+    assert message.headers["task"] == "mes.price_order"
+    assert message.headers["id"] == price_request_id(order_id)
+    _, kwargs, _ = json.loads(message.body)
+    assert set(kwargs) == {"order_id", "customer_id", "metal", "model_key"}
+    assert (kwargs["order_id"], kwargs["customer_id"], kwargs["metal"]) == (order_id, customer.pk, "gold_18k")
+    assert kwargs["model_key"].startswith(f"models/{customer.pk}/{order_id}/")
+    published = (message.body if isinstance(message.body, str) else message.body.decode()) + repr(message.headers)
+    assert "jane" not in published.lower()

@@ -4,26 +4,24 @@ import pytest
 
 from mes.models import ManufacturingJob, MesOutbox
 from shop.lifecycle import OrderStatus as S
-from shop.models import Order
 from tests.factories import cube_stl
 from tests.flows import operator_steps, submitted_order
 from tests.processes import wait_until
+from tests.queue.support import wait_for_order
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
 
 def test_approval_and_operator_progress_flow_between_shop_and_mes(api, customer, seller, operator, worker):
     order_id = submitted_order(api(customer), cube_stl(10))
-    wait_until(lambda: Order.objects.filter(pk=order_id, status=S.PRICE_CALCULATED).exists(),
-               message=lambda: f"the order to be priced; worker log:\n{worker.log()}")
+    wait_for_order(worker, order_id, status=S.PRICE_CALCULATED)
 
     assert api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/").status_code == 200
     wait_until(lambda: ManufacturingJob.objects.filter(order_id=order_id,
                                                        stage=S.MANUFACTURING_APPROVED).exists(),
                message=lambda: f"MES to accept the approval; worker log:\n{worker.log()}")
     assert operator_steps(api(operator), order_id) == [200, 200, 200, 200]
-    order = wait_until(lambda: Order.objects.filter(pk=order_id, status=S.SHIPPED).first(),
-                       message=lambda: f"the shop order to follow MES; worker log:\n{worker.log()}")
+    order = wait_for_order(worker, order_id, status=S.SHIPPED)
 
     moves = list(order.history.values_list("from_status", "to_status", "system", "actor_id"))
     assert moves[2:] == [

@@ -1,20 +1,18 @@
 """Shop submits, MES prices, the shop records the price: over RabbitMQ, with a real Celery worker."""
 
-import json
 from decimal import Decimal
 
 import pytest
-from kombu import Connection
 
 from jewelry import outbox
-from jewelry.messaging import MES_QUEUE, QUEUES, ROUTES
-from jewelry.roles import Role
+from jewelry.messaging import ROUTES
 from mes.models import ManufacturingJob, MesOutbox
 from shop.lifecycle import OrderStatus as S
 from shop.models import Order, ShopOutbox
 from tests.factories import cube_stl
 from tests.flows import submitted_order
-from tests.processes import broker_url, wait_until
+from tests.processes import wait_until
+from tests.queue.support import task_log_count, wait_for_order
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
@@ -23,27 +21,10 @@ ALLOWED_PAYLOAD_FIELDS = {"order_id", "customer_id", "seller_id", "operator_id",
                           "status", "price", "error_code", "error_message"}
 
 
-def wait_for_status(order_id: int, status: str, worker) -> Order:
-    return wait_until(lambda: Order.objects.filter(pk=order_id, status=status).first(),
-                      message=lambda: f"order {order_id} to reach {status}; worker log:\n{worker.log()}")
-
-
-def message_id(order_id: int, task_name: str) -> str:
-    for model in (ShopOutbox, MesOutbox):
-        row = model.objects.filter(order_id=order_id, task_name=task_name).first()
-        if row is not None:
-            return str(row.id)
-    raise AssertionError(f"no outbox row {task_name} for order {order_id}")
-
-
-def deliveries(worker, task_name: str, task_id: str, outcome: str = "received") -> int:
-    return worker.log().count(f"Task {task_name}[{task_id}] {outcome}")
-
-
 def test_submitted_order_is_priced_by_the_worker_from_the_model_volume(api, customer, worker):
     order_id = submitted_order(api(customer), cube_stl(10), metal="gold_18k")
 
-    order = wait_for_status(order_id, S.PRICE_CALCULATED, worker)
+    order = wait_for_order(worker, order_id, status=S.PRICE_CALCULATED)
 
     # 10 mm cube = 1 cm3 of 18k gold (15.5 g/cm3) at 62.00/g, plus 120.00 labour
     assert order.price == Decimal("1081.00")
@@ -69,28 +50,9 @@ def test_worker_acknowledges_late_and_prefetches_one_message(worker, broker):
         assert (task_name, task.acks_late, task.reject_on_worker_lost) == (task_name, True, True)
 
 
-def test_published_message_carries_ids_and_no_personal_data(api, make_user, broker):
-    customer = make_user(Role.CUSTOMER, username="jane.doe@example.com")
-    order_id = submitted_order(api(customer), cube_stl(10), name="Jane Doe engagement ring.stl")
-
-    with Connection(broker_url(), connect_timeout=5) as connection:
-        queue = next(q for q in QUEUES if q.name == MES_QUEUE)(connection.default_channel)
-        message = queue.get(no_ack=True)
-
-    assert message is not None, "submitting published nothing"
-    assert message.headers["task"] == "mes.price_order"
-    assert message.headers["id"] == message_id(order_id, "mes.price_order")
-    _, kwargs, _ = json.loads(message.body)
-    assert set(kwargs) == {"order_id", "customer_id", "metal", "model_key"}
-    assert (kwargs["order_id"], kwargs["customer_id"], kwargs["metal"]) == (order_id, customer.pk, "gold_18k")
-    assert kwargs["model_key"].startswith(f"models/{customer.pk}/{order_id}/")
-    published = (message.body if isinstance(message.body, str) else message.body.decode()) + repr(message.headers)
-    assert "jane" not in published.lower()
-
-
 def test_messages_of_a_whole_pricing_carry_only_allowed_fields(api, customer, worker):
     order_id = submitted_order(api(customer), cube_stl(10))
-    wait_for_status(order_id, S.PRICE_CALCULATED, worker)
+    wait_for_order(worker, order_id, status=S.PRICE_CALCULATED)
 
     payloads = [row.payload for model in (ShopOutbox, MesOutbox) for row in model.objects.all()]
 
@@ -101,14 +63,14 @@ def test_messages_of_a_whole_pricing_carry_only_allowed_fields(api, customer, wo
 
 def test_redelivered_messages_change_nothing_twice(api, customer, seller, worker):
     order_id = submitted_order(api(customer), cube_stl(10))
-    wait_for_status(order_id, S.PRICE_CALCULATED, worker)
+    wait_for_order(worker, order_id, status=S.PRICE_CALCULATED)
     price_request = ShopOutbox.objects.get(order_id=order_id, task_name="mes.price_order")
     price_report = MesOutbox.objects.get(order_id=order_id, task_name="shop.record_price")
 
     # The broker delivers both messages again (same message id, same body).
     assert outbox.dispatch(price_request) and outbox.dispatch(price_report)
     for task_name, row in (("mes.price_order", price_request), ("shop.record_price", price_report)):
-        wait_until(lambda: deliveries(worker, task_name, str(row.id), "succeeded") == 2,
+        wait_until(lambda: task_log_count(worker, task_name, str(row.id), "succeeded") == 2,
                    message=lambda: f"the redelivered {task_name} to run; worker log:\n{worker.log()}")
 
     order = Order.objects.get(pk=order_id)
@@ -123,6 +85,6 @@ def test_redelivered_messages_change_nothing_twice(api, customer, seller, worker
                                                        stage=S.MANUFACTURING_APPROVED).exists(),
                message=lambda: f"MES to accept the approval; worker log:\n{worker.log()}")
     assert outbox.dispatch(price_report)
-    wait_until(lambda: deliveries(worker, "shop.record_price", str(price_report.id), "succeeded") == 3,
+    wait_until(lambda: task_log_count(worker, "shop.record_price", str(price_report.id), "succeeded") == 3,
                message=lambda: f"the third shop.record_price to run; worker log:\n{worker.log()}")
     assert Order.objects.get(pk=order_id).status == S.MANUFACTURING_APPROVED
