@@ -32,7 +32,7 @@ def error_body(code: str, message: str, **extra) -> dict:
 def exception_handler(exc, context):
     """DRF's exception handler: domain errors, DRF errors and Django's 404/403 in one shape."""
     if isinstance(exc, DomainError):
-        record_error(code=exc.code, message=exc.message)
+        record_error(code=exc.code, message=exc.message, exception=exc)
         metrics.record_error(code=exc.code, system=metrics.system_of_path(context["request"].path))
         set_rollback()
         return Response(error_body(exc.code, exc.message), status=exc.http_status)

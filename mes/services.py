@@ -26,6 +26,7 @@ class JobMovedMeanwhile(Conflict):
 
 
 def _move_job(job: ManufacturingJob, *, to_stage: str, actor: Actor, **fields) -> ManufacturingJob:
+    previous_stage = job.stage
     check_transition(job.stage, to_stage, actor.role)
     now = timezone.now()
     moved = ManufacturingJob.objects.filter(pk=job.pk, stage=job.stage).update(
@@ -36,7 +37,7 @@ def _move_job(job: ManufacturingJob, *, to_stage: str, actor: Actor, **fields) -
     job.stage, job.stage_changed_at = to_stage, now
     for name, value in fields.items():
         setattr(job, name, value)
-    spans.annotate_job(job)
+    spans.job_moved(job, previous_stage=previous_stage, actor=actor)
     return job
 
 
@@ -76,7 +77,7 @@ def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str) 
     except FileNotFoundError:
         return _refuse_pricing(job, model_key, "model_missing", "The model file is not in storage.")
     except InvalidModelFile as refusal:
-        return _refuse_pricing(job, model_key, refusal.code, refusal.message)
+        return _refuse_pricing(job, model_key, refusal.code, refusal.message, exception=refusal)
     price = pricing.price_for(
         volume_mm3=measured.volume_mm3,
         density_g_cm3=metal_price.density_g_cm3,
@@ -99,8 +100,9 @@ def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str) 
     return job
 
 
-def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: str) -> ManufacturingJob:
-    spans.record_error(code=code, message=message)
+def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: str,
+                    exception: Exception | None = None) -> ManufacturingJob:
+    spans.record_error(code=code, message=message, exception=exception)
     metrics.record_error(code=code, system="mes")
     with transaction.atomic(using=MES_DB):
         ManufacturingJob.objects.filter(pk=job.pk).update(

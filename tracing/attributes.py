@@ -36,6 +36,11 @@ MODEL_WATERTIGHT = "model.watertight"
 
 # --- API request parameters (non-personal fields only, see tracing.redaction) -----
 REQUEST_PARAM_PREFIX = "request.param."
+# Set by the Django instrumentation; tracing.redaction masks personal query values in them.
+HTTP_TARGET = "http.target"
+HTTP_URL = "http.url"
+URL_FULL = "url.full"
+URL_QUERY = "url.query"
 
 # --- errors (semantic conventions: error.type; status description holds the message)
 ERROR_TYPE = "error.type"
@@ -57,6 +62,7 @@ SERVER_PORT = "server.port"
 # --- span events ---------------------------------------------------------------
 EVENT_TRANSITION = "order.transition"
 EVENT_TRANSITION_AT = "order.transition.at"  # ISO time recorded in the history row
+EVENT_TASK_RETRY = "celery.retry"
 EVENT_REDISPATCHED = "order.redispatched"  # the stuck-order detector sent a lost message again
 REDISPATCH_CAUSE = "alexandrite.redispatch.cause"  # which message was lost (shop.stuck_orders)
 

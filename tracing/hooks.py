@@ -6,34 +6,19 @@ that its producer/consumer span is the current span when these run.
 
 from celery import signals as celery_signals
 
-from jewelry.errors import DomainError
 from jewelry.messaging import ROUTES
 from shop.signals import order_status_changed
 from tracing import attributes as A
-from tracing.spans import _recording_span, record_error
+from tracing import logs
+from tracing.spans import _recording_span, error_code, record_failure, record_transition
 
 RABBITMQ = "rabbitmq"
 
 
 def on_order_status_changed(sender, order, change, previous_status, **kwargs):
-    span = _recording_span()
-    if span is None:
-        return
-    span.set_attribute(A.ORDER_ID, order.pk)
-    span.set_attribute(A.ORDER_PREVIOUS_STATUS, previous_status)
-    span.set_attribute(A.ORDER_STATUS, change.to_status)
-    span.set_attribute(A.SYSTEM, change.system)
-    event = {
-        A.ORDER_ID: order.pk,
-        A.ORDER_PREVIOUS_STATUS: previous_status,
-        A.ORDER_STATUS: change.to_status,
-        A.SYSTEM: change.system,
-        A.EVENT_TRANSITION_AT: change.at.isoformat(),
-        A.USER_ROLES: [change.actor_role],
-    }
-    if change.actor_id is not None:
-        event[A.USER_ID] = change.actor_id
-    span.add_event(A.EVENT_TRANSITION, event)
+    record_transition(order_id=order.pk, previous_status=previous_status, status=change.to_status,
+                      system=change.system, at=change.at, actor_id=change.actor_id,
+                      actor_role=change.actor_role)
 
 
 def _messaging_attributes(span, task_name: str, message_id: str | None, operation: str,
@@ -69,23 +54,32 @@ def on_task_prerun(sender=None, task_id=None, task=None, kwargs=None, **extra):
         return
     request = task.request
     _messaging_attributes(span, task.name, task_id, "process", getattr(request, "delivery_info", None))
-    if getattr(request, "retries", 0):
-        span.set_attribute("celery.retries", request.retries)
     if kwargs and "order_id" in kwargs:
         span.set_attribute(A.ORDER_ID, kwargs["order_id"])
 
 
 def on_task_failure(sender=None, exception=None, **kwargs):
-    if exception is None:
-        return
-    code = exception.code if isinstance(exception, DomainError) else type(exception).__name__
-    record_error(code=code, message=str(exception)[:500])
+    """The instrumentation records the exception event and status; we add the domain code."""
+    if exception is not None:
+        record_failure(exception)
 
 
 def on_task_retry(sender=None, reason=None, **kwargs):
     span = _recording_span()
     if span is not None:
-        span.add_event("celery.retry", {A.ERROR_TYPE: type(reason).__name__ if reason else "retry"})
+        span.add_event(A.EVENT_TASK_RETRY, {A.ERROR_TYPE: error_code(reason) if reason else "retry"})
+
+
+def on_after_setup_logger(logger=None, format=None, colorize=None, **kwargs):
+    from celery.utils.log import ColorFormatter
+
+    logs.add_trace_ids(logger, ColorFormatter(format + logs.FORMAT_SUFFIX, use_color=colorize))
+
+
+def on_after_setup_task_logger(logger=None, format=None, colorize=None, **kwargs):
+    from celery.app.log import TaskFormatter
+
+    logs.add_trace_ids(logger, TaskFormatter(format + logs.FORMAT_SUFFIX, use_color=colorize))
 
 
 def connect() -> None:
@@ -94,6 +88,8 @@ def connect() -> None:
     celery_signals.task_prerun.connect(on_task_prerun, dispatch_uid="tracing.prerun")
     celery_signals.task_failure.connect(on_task_failure, dispatch_uid="tracing.failure")
     celery_signals.task_retry.connect(on_task_retry, dispatch_uid="tracing.retry")
+    celery_signals.after_setup_logger.connect(on_after_setup_logger, dispatch_uid="tracing.logger")
+    celery_signals.after_setup_task_logger.connect(on_after_setup_task_logger, dispatch_uid="tracing.task_logger")
     celery_signals.worker_process_init.connect(_after_fork, dispatch_uid="tracing.fork", weak=False)
     celery_signals.worker_process_shutdown.connect(_flush, dispatch_uid="tracing.flush", weak=False)
 
@@ -105,6 +101,7 @@ def _after_fork(**kwargs):
 
 
 def _flush(**kwargs):
+    # A prefork child leaves with os._exit (no atexit): what it queued goes now or never.
     from tracing import setup
 
     setup.flush()

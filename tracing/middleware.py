@@ -7,13 +7,18 @@ only if the permission check already loaded them.
 
 import json
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.functional import SimpleLazyObject, empty
 
 from tracing import attributes as A
+from tracing.logs import REQUEST_SPAN_CONTEXT
 from tracing.redaction import safe_params
-from tracing.spans import _recording_span
+from tracing.spans import _recording_span, record_failure
 
 MAX_JSON_BODY = 64 * 1024
+# Django answers these itself (404/403 pages): refusals of the request, not failures.
+_NOT_FAILURES = (Http404, PermissionDenied)
 
 
 def _json_body(request) -> dict:
@@ -37,6 +42,8 @@ class OrderSpanMiddleware:
         span = _recording_span()
         if span is not None:
             _annotate_caller(span, request)
+            # Django logs a refused request after the span has ended: let that line find its trace.
+            setattr(request, REQUEST_SPAN_CONTEXT, span.get_span_context())
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -53,6 +60,11 @@ class OrderSpanMiddleware:
             span.set_attribute(A.REQUEST_PARAM_PREFIX + key, value)
         return None
 
+    def process_exception(self, request, exception):
+        """A crash: the instrumentation records the exception event; we add error.type and the message."""
+        if not isinstance(exception, _NOT_FAILURES):
+            record_failure(exception)
+        return None
 
 
 def _annotate_caller(span, request) -> None:
@@ -67,4 +79,4 @@ def _annotate_caller(span, request) -> None:
         span.set_attribute(A.USER_ID, user.pk)
     roles = getattr(user, "_alexandrite_roles", None)
     if roles:
-        span.set_attribute(A.USER_ROLES, sorted(roles))
+        span.set_attribute(A.USER_ROLES, sorted(str(role) for role in roles))

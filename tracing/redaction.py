@@ -1,6 +1,14 @@
-"""Which request parameters may go on a span: anything but personal data and secrets."""
+"""What of a request may go on a span: anything but personal data and secrets.
+
+Request parameters pass ``safe_params``; query strings the Django instrumentation
+records are masked by ``scrub_query_attributes``; captured headers are masked by
+name (``SENSITIVE_HEADERS``, enforced by tracing.setup).
+"""
 
 import re
+from urllib.parse import parse_qsl, urlencode
+
+from tracing import attributes as A
 
 # A key containing any of these words is never recorded, whatever its value.
 DENIED_KEY_PARTS = (
@@ -8,15 +16,31 @@ DENIED_KEY_PARTS = (
     "email", "mail", "phone", "address", "street", "city", "zip", "postcode",
     "name", "first", "last", "birth", "card", "iban", "text", "note", "message", "comment",
 )
-# Values that look like personal data are dropped even under an innocent key.
-_PERSONAL_VALUE = re.compile(r"@|\+?\d[\d\s().-]{7,}\d")
+# Free-text search boxes (the admin's ?q=) hold whatever a person typed: a name, an email.
+DENIED_KEYS = frozenset({"q", "search", "query", "term"})
+# Values that look like personal data are dropped even under an innocent key: an email,
+# a phone number, or prose (words with spaces: where people type names and addresses).
+# Parameters worth tracing are codes, ids, numbers and dates, which have no spaces.
+_PERSONAL_VALUE = re.compile(r"@|\+?\d[\d\s().-]{7,}\d|\S\s+\S")
 MAX_VALUE_LENGTH = 128
 MAX_PARAMS = 20
+REDACTED = "REDACTED"
+# Header names (regex searches, case-insensitive) whose values never reach a span,
+# even when OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST=".*".
+SENSITIVE_HEADERS = (
+    "authorization", "cookie", "token", "session", "secret", "password", "api-key", "apikey",
+    "csrf", "email", "phone", "forwarded", "x-real-ip",
+)
+_QUERY_ATTRIBUTES = (A.HTTP_TARGET, A.HTTP_URL, A.URL_FULL)
 
 
 def is_denied_key(key: str) -> bool:
     lowered = key.lower()
-    return any(part in lowered for part in DENIED_KEY_PARTS)
+    return lowered in DENIED_KEYS or any(part in lowered for part in DENIED_KEY_PARTS)
+
+
+def looks_personal(value: str) -> bool:
+    return bool(_PERSONAL_VALUE.search(value))
 
 
 def safe_params(params) -> dict[str, str | int | float | bool]:
@@ -29,6 +53,31 @@ def safe_params(params) -> dict[str, str | int | float | bool]:
             continue
         if isinstance(value, bool | int | float):
             safe[key] = value
-        elif isinstance(value, str) and not _PERSONAL_VALUE.search(value):
+        elif isinstance(value, str) and not looks_personal(value):
             safe[key] = value[:MAX_VALUE_LENGTH]
     return safe
+
+
+def scrub_query(query: str) -> str:
+    """``query`` with the values of denied keys and personal-looking values replaced by REDACTED."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if all(not is_denied_key(key) and not looks_personal(value) for key, value in pairs):
+        return query
+    return urlencode([(key, REDACTED if is_denied_key(key) or looks_personal(value) else value)
+                      for key, value in pairs])
+
+
+def scrub_query_attributes(span, request) -> None:
+    """Django instrumentation request_hook: mask the query string it copied into URL attributes."""
+    query = request.META.get("QUERY_STRING")
+    if not query or not span.is_recording():
+        return
+    scrubbed = scrub_query(query)
+    if scrubbed == query:
+        return
+    for name in _QUERY_ATTRIBUTES:
+        value = span.attributes.get(name)
+        if isinstance(value, str):
+            span.set_attribute(name, f"{value.split('?', 1)[0]}?{scrubbed}")
+    if span.attributes.get(A.URL_QUERY):
+        span.set_attribute(A.URL_QUERY, scrubbed)

@@ -1,33 +1,50 @@
 """OpenTelemetry set-up, in one place: provider, exporters and instrumentations, once per process.
 
-Configured from the standard ``OTEL_*`` variables (README, "Tracing"). Called from
+Configured from the standard ``OTEL_*`` variables (docs/tracing.md). Called from
 ``TracingConfig.ready()``; gunicorn's ``post_fork`` and Celery's
 ``worker_process_init`` call ``after_fork()`` so forked workers export on their own
-connections; ``flush()`` runs before a worker exits.
+connections; ``flush()`` runs before a worker exits, and every wait on the backend
+is bounded so that a dead Collector never holds a request or a shutdown.
 """
 
+import atexit
 import logging
 import os
+import threading
 
 import requests
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+from tracing import redaction
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SERVICE_NAME = "alexandrite-web"
-FLUSH_TIMEOUT_MILLIS = 5_000
+# How long a flush or shutdown may wait for the backend, unless OTEL_BSP_EXPORT_TIMEOUT says
+# otherwise (the SDK's batch processor ignores that variable; we honour it here).
+DEFAULT_FLUSH_TIMEOUT_MILLIS = 5_000
+HTTP_PROTOBUF = "http/protobuf"
+SANITIZE_HEADERS_VARIABLE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
 
-_state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "sessions": []}
+_state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "sessions": [],
+                "backend_stuck": False}
 
 
 def _exporter_names(variable: str, default: str) -> list[str]:
     value = os.environ.get(variable, default)
     return [name.strip().lower() for name in value.split(",") if name.strip() and name.strip() != "none"]
+
+
+def flush_timeout_millis() -> int:
+    try:
+        return int(os.environ.get("OTEL_BSP_EXPORT_TIMEOUT", DEFAULT_FLUSH_TIMEOUT_MILLIS))
+    except ValueError:
+        return DEFAULT_FLUSH_TIMEOUT_MILLIS
 
 
 def _otlp_session() -> requests.Session:
@@ -37,16 +54,23 @@ def _otlp_session() -> requests.Session:
     return session
 
 
+def _check_protocol(signal: str) -> None:
+    protocol = os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL",
+                              os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", HTTP_PROTOBUF))
+    if protocol != HTTP_PROTOBUF:
+        # gRPC channels do not survive a fork and its exporter is not installed: say so loudly.
+        log.error("OTEL_EXPORTER_OTLP_PROTOCOL=%r is not supported; exporting with %s "
+                  "(point OTEL_EXPORTER_OTLP_ENDPOINT at the Collector's port 4318).", protocol, HTTP_PROTOBUF)
+
+
 def _span_exporter(name: str) -> SpanExporter:
     if name == "console":
         return ConsoleSpanExporter()
     if name == "otlp":
-        protocol = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-                                  os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
-        if protocol != "http/protobuf":
-            log.warning("OTLP protocol %r is not installed; exporting with http/protobuf.", protocol)
+        _check_protocol("TRACES")
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+        # Endpoint, headers, certificate, compression and timeout come from OTEL_EXPORTER_OTLP_*.
         return OTLPSpanExporter(session=_otlp_session())
     raise ValueError(f"OTEL_TRACES_EXPORTER={name!r} is not supported (use otlp, console or none).")
 
@@ -57,12 +81,40 @@ def _metric_readers() -> list[PeriodicExportingMetricReader]:
         if name == "console":
             readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
         elif name == "otlp":
+            _check_protocol("METRICS")
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(session=_otlp_session())))
         else:
             raise ValueError(f"OTEL_METRICS_EXPORTER={name!r} is not supported (use otlp, console or none).")
     return readers
+
+
+def build_resource() -> Resource:
+    """service.name and attributes from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, with our default name."""
+    resource = Resource.create()
+    if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: DEFAULT_SERVICE_NAME}))
+    return resource
+
+
+def build_tracer_provider(resource: Resource | None = None) -> TracerProvider:
+    """A provider as the environment describes it; nothing global is touched.
+
+    The sampler comes from OTEL_TRACES_SAMPLER / _ARG (the SDK reads them), the batch
+    limits from OTEL_BSP_*; exporters from OTEL_TRACES_EXPORTER (otlp, console, none).
+    """
+    provider = TracerProvider(resource=resource or build_resource(), shutdown_on_exit=False)
+    for name in _exporter_names("OTEL_TRACES_EXPORTER", "otlp"):
+        provider.add_span_processor(BatchSpanProcessor(_span_exporter(name)))
+    return provider
+
+
+def _sanitize_sensitive_headers() -> None:
+    """Captured headers (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) never show credentials or cookies."""
+    configured = [name.strip() for name in os.environ.get(SANITIZE_HEADERS_VARIABLE, "").split(",") if name.strip()]
+    missing = [name for name in redaction.SENSITIVE_HEADERS if name not in configured]
+    os.environ[SANITIZE_HEADERS_VARIABLE] = ",".join(configured + missing)
 
 
 def _instrument(tracer_provider, meter_provider) -> None:
@@ -73,8 +125,9 @@ def _instrument(tracer_provider, meter_provider) -> None:
 
     common = {"tracer_provider": tracer_provider, "meter_provider": meter_provider}
     if not DjangoInstrumentor().is_instrumented_by_opentelemetry:
-        DjangoInstrumentor().instrument(**common)
+        DjangoInstrumentor().instrument(request_hook=redaction.scrub_query_attributes, **common)
     if not CeleryInstrumentor().is_instrumented_by_opentelemetry:
+        # Also in web processes: apply_async must carry the trace context to the worker.
         CeleryInstrumentor().instrument(**common)
     if not Psycopg2Instrumentor().is_instrumented_by_opentelemetry:
         # The SQL commenter stays off: it would defeat PostgreSQL's statement cache.
@@ -96,16 +149,15 @@ def configure_tracing() -> bool:
     if not settings.TRACING_ENABLED or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return False
 
-    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", DEFAULT_SERVICE_NAME)})
-    # The sampler comes from OTEL_TRACES_SAMPLER / _ARG; the batch limits from OTEL_BSP_*.
-    tracer_provider = TracerProvider(resource=resource)
-    for name in _exporter_names("OTEL_TRACES_EXPORTER", "otlp"):
-        tracer_provider.add_span_processor(BatchSpanProcessor(_span_exporter(name)))
-    meter_provider = MeterProvider(resource=resource, metric_readers=_metric_readers())
+    _sanitize_sensitive_headers()
+    resource = build_resource()
+    tracer_provider = build_tracer_provider(resource)
+    meter_provider = MeterProvider(resource=resource, metric_readers=_metric_readers(), shutdown_on_exit=False)
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     _state["tracer_provider"], _state["meter_provider"] = tracer_provider, meter_provider
     _instrument(tracer_provider, meter_provider)
+    atexit.register(shutdown)
     return True
 
 
@@ -115,12 +167,49 @@ def tracer_provider() -> TracerProvider | None:
 
 def after_fork() -> None:
     """In a freshly forked worker: the SDK restarts its export threads; we drop inherited sockets."""
+    _state["backend_stuck"] = False
     for session in _state["sessions"]:
         session.close()
 
 
-def flush(timeout_millis: int = FLUSH_TIMEOUT_MILLIS) -> None:
-    """Export what is still queued (a worker about to exit), waiting at most ``timeout_millis``."""
-    for provider in (_state["tracer_provider"], _state["meter_provider"]):
-        if provider is not None:
-            provider.force_flush(timeout_millis)
+def _within(timeout_millis: int, work) -> bool:
+    """Run ``work`` on a daemon thread, waiting at most ``timeout_millis``; True if it finished."""
+    done = threading.Event()
+
+    def run():
+        try:
+            work()
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="otel-flush", daemon=True).start()
+    return done.wait(timeout_millis / 1000)
+
+
+def _providers():
+    return [p for p in (_state["tracer_provider"], _state["meter_provider"]) if p is not None]
+
+
+def flush(timeout_millis: int | None = None) -> bool:
+    """Export what is still queued (a worker about to exit), waiting at most ``timeout_millis``.
+
+    The SDK's own force_flush ignores its timeout and waits on a hanging backend; this does not.
+    """
+    timeout_millis = flush_timeout_millis() if timeout_millis is None else timeout_millis
+    finished = _within(timeout_millis, lambda: [p.force_flush(timeout_millis) for p in _providers()])
+    if not finished:
+        _state["backend_stuck"] = True
+        log.warning("Tracing backend did not take the queued spans within %s ms; giving up on them.",
+                    timeout_millis)
+    return finished
+
+
+def shutdown(timeout_millis: int | None = None) -> None:
+    """Flush and stop exporting, at process exit; no second wait if a flush already timed out."""
+    providers = _providers()
+    if not providers:
+        return
+    timeout_millis = flush_timeout_millis() if timeout_millis is None else timeout_millis
+    if _state["backend_stuck"]:
+        timeout_millis = 0
+    _within(timeout_millis, lambda: [p.shutdown() for p in providers])

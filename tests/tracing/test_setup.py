@@ -1,0 +1,164 @@
+"""OpenTelemetry is set up once per process from the standard OTEL_* variables, and never waits
+on a tracing backend for longer than its bound."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+from tests.otlp_receiver import OtlpReceiver
+from tests.processes import ROOT
+from tracing import setup
+
+REMOTE_TRACE_ID = 0x5B8EFFF798038103D269B633813FC60C
+REMOTE_SPAN_ID = 0xEEE19B7EC3C1B174
+
+
+def remote_parent(sampled: bool):
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+    context = SpanContext(REMOTE_TRACE_ID, REMOTE_SPAN_ID, is_remote=True, trace_flags=flags)
+    return trace.set_span_in_context(NonRecordingSpan(context))
+
+
+def is_sampled(provider, parent=None) -> bool:
+    span = provider.get_tracer("tests.tracing").start_span("order.check", context=parent)
+    span.end()
+    return span.get_span_context().trace_flags.sampled
+
+
+@pytest.fixture
+def no_export(monkeypatch):
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+
+
+def test_service_name_and_resource_attributes_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "alexandrite-mes-worker")
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=staging,service.namespace=alexandrite")
+
+    resource = setup.build_resource().attributes
+
+    assert resource["service.name"] == "alexandrite-mes-worker"
+    assert resource["deployment.environment"] == "staging"
+    assert resource["service.namespace"] == "alexandrite"
+
+
+def test_service_name_defaults_to_the_web_app_only_when_the_environment_names_none(monkeypatch):
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
+    assert setup.build_resource().attributes["service.name"] == "alexandrite-web"
+
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=alexandrite-beat")
+    assert setup.build_resource().attributes["service.name"] == "alexandrite-beat"
+
+
+def test_parent_based_ratio_sampler_comes_from_the_environment(monkeypatch, no_export):
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0")
+
+    provider = setup.build_tracer_provider()
+
+    # A new trace at ratio 0 is dropped; work continuing a sampled trace (a task whose
+    # request was sampled) is kept, and one continuing a dropped trace is dropped.
+    assert not is_sampled(provider)
+    assert is_sampled(provider, remote_parent(sampled=True))
+    assert not is_sampled(provider, remote_parent(sampled=False))
+
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "1.0")
+    assert is_sampled(setup.build_tracer_provider())
+
+
+def test_without_a_sampler_variable_every_new_trace_is_sampled_and_parents_are_followed(monkeypatch, no_export):
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER_ARG", raising=False)
+
+    provider = setup.build_tracer_provider()
+
+    assert is_sampled(provider)
+    assert not is_sampled(provider, remote_parent(sampled=False))
+
+
+def test_otlp_exporter_sends_to_the_endpoint_from_the_environment(monkeypatch):
+    with OtlpReceiver() as receiver:
+        monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+        monkeypatch.setenv("OTEL_SERVICE_NAME", "alexandrite-shop-worker")
+        provider = setup.build_tracer_provider()
+
+        with provider.get_tracer("tests.tracing").start_as_current_span("order.check", attributes={"order.id": 7}):
+            pass
+        provider.force_flush()
+        provider.shutdown()
+
+        [span] = receiver.wait_for(lambda spans: spans)
+    assert (span.name, span.attributes, span.service_name) == ("order.check", {"order.id": 7},
+                                                               "alexandrite-shop-worker")
+
+
+def test_console_exporter_prints_spans_for_the_embedded_mode():
+    # A process of its own: the console exporter writes to the stdout it found at import.
+    script = ("from tracing import setup\n"
+              "provider = setup.build_tracer_provider()\n"
+              "provider.get_tracer('tests').start_span('order.check').end()\n"
+              "provider.shutdown()\n")
+    env = {**os.environ, "OTEL_TRACES_EXPORTER": "console"}
+
+    printed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+
+    assert json.loads(printed)["name"] == "order.check"
+
+
+def test_exporter_none_exports_nothing(no_export, capfd):
+    provider = setup.build_tracer_provider()
+
+    with provider.get_tracer("tests.tracing").start_as_current_span("order.check") as span:
+        pass
+    provider.shutdown()
+
+    assert span.get_span_context().trace_flags.sampled  # traced in process (trace ids for logs and history)
+    assert "order.check" not in capfd.readouterr().out
+
+
+def test_unknown_exporter_is_refused_with_the_supported_names(monkeypatch):
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "jaeger")
+
+    with pytest.raises(ValueError, match="otlp, console or none"):
+        setup.build_tracer_provider()
+
+
+@pytest.mark.django_db
+def test_second_set_up_changes_nothing_and_requests_get_one_server_span(api, customer, spans):
+    assert setup.configure_tracing() is False
+    assert trace.get_tracer_provider() is setup.tracer_provider()
+
+    api(customer).get("/api/v1/shop/orders/")
+
+    assert [s.name for s in spans.get_finished_spans() if s.kind == trace.SpanKind.SERVER] == [
+        "GET api/v1/shop/orders/"
+    ]
+
+
+def test_flush_gives_up_on_a_hanging_backend_at_its_bound(monkeypatch):
+    with OtlpReceiver(mode="hang") as receiver:
+        monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "10")
+        provider = setup.build_tracer_provider()
+        monkeypatch.setitem(setup._state, "tracer_provider", provider)
+        monkeypatch.setitem(setup._state, "meter_provider", None)
+        monkeypatch.setitem(setup._state, "backend_stuck", False)
+        provider.get_tracer("tests.tracing").start_span("order.check").end()
+
+        started = time.monotonic()
+        flushed = setup.flush(timeout_millis=300)
+        setup.shutdown()
+        waited = time.monotonic() - started
+
+    assert flushed is False
+    # The exporter alone would wait 10 s; flush and shutdown together stop at the flush bound.
+    assert waited < 5
