@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+import requests
 
 from jewelry import outbox
 from jewelry.messaging import ROUTES
@@ -11,7 +12,7 @@ from shop.lifecycle import OrderStatus as S
 from shop.models import Order, ShopOutbox
 from tests.factories import cube_stl
 from tests.flows import submitted_order
-from tests.processes import wait_until
+from tests.processes import gunicorn_server, wait_until
 from tests.queue.support import task_log_count, wait_for_order
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
@@ -38,12 +39,29 @@ def test_submitted_order_is_priced_by_the_worker_from_the_model_volume(api, cust
     assert not MesOutbox.objects.filter(sent_at__isnull=True).exists()
 
 
+def test_order_submitted_to_gunicorn_is_priced_by_the_worker(customer, worker):
+    with gunicorn_server(workers=1) as server:
+        session = requests.Session()
+        session.auth = (customer.username, "pw-for-tests")
+        order_id = session.post(f"{server.url}/api/v1/shop/orders/", json={"metal": "gold_18k"}).json()["id"]
+        uploaded = session.post(f"{server.url}/api/v1/shop/orders/{order_id}/model/",
+                                files={"file": ("ring.stl", cube_stl(10))})
+        submitted = session.post(f"{server.url}/api/v1/shop/orders/{order_id}/submit/")
+        assert (uploaded.status_code, submitted.status_code) == (200, 202)
+
+        wait_for_order(worker, order_id, status=S.PRICE_CALCULATED)
+        shown = session.get(f"{server.url}/api/v1/shop/orders/{order_id}/").json()
+
+    assert (shown["status"], shown["price"]) == (S.PRICE_CALCULATED, "1081.00")
+
+
 def test_worker_acknowledges_late_and_prefetches_one_message(worker, broker):
     inspect = broker.control.inspect([worker.name], timeout=5)
 
     conf, stats = inspect.conf()[worker.name], inspect.stats()[worker.name]
 
     assert (conf["CELERY_TASK_ACKS_LATE"], conf["CELERY_TASK_REJECT_ON_WORKER_LOST"]) == (True, True)
+    assert conf["CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS"] is True
     assert stats["prefetch_count"] == 1  # one worker process, multiplier 1
     for task_name in ROUTES.keys() & broker.tasks.keys():
         task = broker.tasks[task_name]
