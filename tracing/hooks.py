@@ -10,12 +10,13 @@ from jewelry.messaging import ROUTES
 from shop.signals import order_status_changed
 from tracing import attributes as A
 from tracing import logs
-from tracing.spans import _recording_span, error_code, record_failure, record_transition
+from tracing.spans import _recording_span, annotate_order, error_code, record_failure, record_transition
 
 RABBITMQ = "rabbitmq"
 
 
 def on_order_status_changed(sender, order, change, previous_status, **kwargs):
+    annotate_order(order)  # as it is after the change: a new operator or seller is on it now
     record_transition(order_id=order.pk, previous_status=previous_status, status=change.to_status,
                       system=change.system, at=change.at, actor_id=change.actor_id,
                       actor_role=change.actor_role)

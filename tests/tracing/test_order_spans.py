@@ -50,8 +50,10 @@ def test_operator_step_span_carries_the_operator_and_the_caller(api, customer, s
 
     api(operator).post(f"/api/v1/mes/orders/{order_id}/take/")
 
-    take = one(spans.get_finished_spans(), TAKE)
+    finished = spans.get_finished_spans()
+    take, shop_follows = one(finished, TAKE), one(finished, "run/shop.record_manufacturing_progress")
     assert take.attributes[A.ORDER_OPERATOR_ID] == operator.pk
+    assert shop_follows.attributes[A.ORDER_OPERATOR_ID] == operator.pk  # set by this very transition
     assert (take.attributes[A.ORDER_PREVIOUS_STATUS], take.attributes[A.ORDER_STATUS]) == (
         S.MANUFACTURING_APPROVED, S.MANUFACTURING_STARTED)
     assert take.attributes[A.USER_ID] == operator.pk

@@ -1,0 +1,47 @@
+"""gunicorn for the web app: ``gunicorn -c deploy/gunicorn.conf.py jewelry.wsgi``.
+
+Every value comes from a GUNICORN_* variable with a production default. The app is
+loaded once in the master (preload) and forked; the hooks make each worker export
+its spans on its own connections and flush them, within a bound, before it exits
+(docs/tracing.md, "Fork safety").
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
+threads = _int("GUNICORN_THREADS", 1)
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() == "true"
+timeout = _int("GUNICORN_TIMEOUT", 30)
+# A worker asked to stop gets this long; the tracing flush at exit waits at most
+# OTEL_BSP_EXPORT_TIMEOUT (5 s unset), well inside it.
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Recycling workers bounds memory growth; each leaving worker flushes its spans first.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 0)
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# The heartbeat file on tmpfs: a container's overlay disk can stall it.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def post_fork(server, worker):
+    """A new worker: export on connections of its own (the SDK restarts its threads itself)."""
+    from tracing import setup
+
+    setup.after_fork()
+
+
+def worker_exit(server, worker):
+    """A worker leaving (stop, restart, max_requests): send its queued spans, boundedly."""
+    from tracing import setup
+
+    setup.flush()
