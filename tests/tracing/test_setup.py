@@ -162,3 +162,25 @@ def test_flush_gives_up_on_a_hanging_backend_at_its_bound(monkeypatch):
     assert flushed is False
     # The exporter alone would wait 10 s; flush and shutdown together stop at the flush bound.
     assert waited < 5
+
+
+def test_s3_storage_calls_are_traced_when_models_live_in_s3(settings, spans):
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import EndpointConnectionError
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+
+    settings.STORAGE_BACKEND = "s3"
+    setup._instrument(setup.tracer_provider(), None)
+    try:
+        s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:1", region_name="eu-west-1",
+                          aws_access_key_id="AKIAEXAMPLEKEYID", aws_secret_access_key="example-secret",
+                          config=Config(retries={"max_attempts": 1}, connect_timeout=1))
+        with pytest.raises(EndpointConnectionError):
+            s3.head_object(Bucket="alexandrite-models", Key="models/1/2/ring.stl")
+    finally:
+        BotocoreInstrumentor().uninstrument()
+
+    [call] = [span for span in spans.get_finished_spans() if span.kind == trace.SpanKind.CLIENT]
+    assert (call.name, call.attributes["rpc.method"]) == ("S3.HeadObject", "HeadObject")
+    assert "example-secret" not in str(dict(call.attributes))
