@@ -64,7 +64,8 @@ def deadlines() -> dict[str, timedelta]:
 def waiting_for(status: str) -> str:
     """The system whose move takes an order out of ``status`` ("" for a final status)."""
     position = _POSITION[status]
-    forward = [role for (frm, to), role in TRANSITIONS.items() if frm == status and _POSITION[to] == position + 1]
+    forward = [role for (frm, to), role in TRANSITIONS.items()
+               if frm == status and _POSITION[to] == position + 1]
     return SYSTEM_OF_ROLE[forward[0]] if forward else ""
 
 

@@ -45,7 +45,8 @@ def _create_instruments(provider) -> dict:
         "transitions": meter.create_counter(
             A.METRIC_TRANSITIONS, unit="{transition}", description="Order status transitions."),
         "errors": meter.create_counter(
-            A.METRIC_ERRORS, unit="{error}", description="Errors while processing orders, by code and system."),
+            A.METRIC_ERRORS, unit="{error}",
+            description="Errors while processing orders, by code and system."),
         "redispatched": meter.create_counter(
             A.METRIC_REDISPATCHED, unit="{order}",
             description="Stuck orders whose lost message the detector sent again."),

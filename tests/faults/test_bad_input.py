@@ -183,7 +183,8 @@ ORDER_ENDPOINTS = [
 ]
 
 
-def test_unknown_order_ids_are_404_and_change_nothing(api, customer, seller, operator, priced_order, settings):
+def test_unknown_order_ids_are_404_and_change_nothing(api, customer, seller, operator, priced_order,
+                                                      settings):
     users = {"customer": customer, "seller": seller, "operator": operator}
     cases = [(endpoint, order_id) for endpoint in ORDER_ENDPOINTS for order_id in (UNKNOWN, HUGE_ID, 0)]
 

@@ -31,7 +31,8 @@ HTTP_TIMEOUT = 10
 
 
 def submit_over_http(session: requests.Session, base_url: str, model: bytes) -> int:
-    created = session.post(f"{base_url}/api/v1/shop/orders/", json={"metal": "gold_18k"}, timeout=HTTP_TIMEOUT)
+    created = session.post(f"{base_url}/api/v1/shop/orders/", json={"metal": "gold_18k"},
+                           timeout=HTTP_TIMEOUT)
     assert created.status_code == 201, created.text
     order_id = created.json()["id"]
     uploaded = session.post(f"{base_url}/api/v1/shop/orders/{order_id}/model/",

@@ -118,7 +118,8 @@ def test_api_refusal_counts_an_error_of_the_system_called(reader, api, customer,
 
     api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
 
-    assert points(reader, A.METRIC_ERRORS) == {key(**{A.ERROR_TYPE: "illegal_transition", A.SYSTEM: "crm"}): 1}
+    assert points(reader, A.METRIC_ERRORS) == {
+        key(**{A.ERROR_TYPE: "illegal_transition", A.SYSTEM: "crm"}): 1}
 
 
 def test_system_of_an_api_path():

@@ -43,7 +43,8 @@ def cube_stl(size_mm: float, *, open_mesh: bool = False) -> bytes:
     faces = [(0, 2, 1), (0, 3, 2), (4, 5, 6), (4, 6, 7), (0, 1, 5), (0, 5, 4),
              (1, 2, 6), (1, 6, 5), (2, 3, 7), (2, 7, 6), (3, 0, 4), (3, 4, 7)]
     faces = faces[2:] if open_mesh else faces
-    body = b"".join(struct.pack("<12fH", 0, 0, 0, *corners[a], *corners[b], *corners[c], 0) for a, b, c in faces)
+    body = b"".join(struct.pack("<12fH", 0, 0, 0, *corners[a], *corners[b], *corners[c], 0)
+                    for a, b, c in faces)
     return b"simulated ring".ljust(80, b" ") + struct.pack("<I", len(faces)) + body
 
 
@@ -115,7 +116,8 @@ class Simulation:
         self.summary.errors[code] += 1
         self.summary.failures.append(Failure(order.id, kind, code, trace_id))
 
-    def upload(self, order: SimulatedOrder, content: bytes, name: str, *, expect: int = 200) -> tuple[dict, str]:
+    def upload(self, order: SimulatedOrder, content: bytes, name: str, *,
+               expect: int = 200) -> tuple[dict, str]:
         return self.request(order, order.customer, "upload model", f"/api/v1/shop/orders/{order.id}/model/",
                             expect=expect, data={"file": SimpleUploadedFile(name, content)})
 
@@ -169,7 +171,8 @@ class Simulation:
 
     @staticmethod
     def job_stage(order: SimulatedOrder) -> str:
-        return ManufacturingJob.objects.filter(order_id=order.id).values_list("stage", flat=True).first() or ""
+        stages = ManufacturingJob.objects.filter(order_id=order.id).values_list("stage", flat=True)
+        return stages.first() or ""
 
     # --- the driver ------------------------------------------------------------------------
 
