@@ -1,0 +1,61 @@
+"""Messages really lost on RabbitMQ are found by the stuck-order detector and sent again.
+
+MES prices an order, its answer to the shop is purged from the queue (the way a
+deleted queue or a broker restart without persistence loses it), and the detector
+(the service behind the beat task) re-sends it; a real worker records the price.
+Also: the traffic generator drives orders through real workers.
+"""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from jewelry.messaging import SHOP_QUEUE
+from mes.models import ManufacturingJob
+from shop import stuck_orders
+from shop.lifecycle import OrderStatus as S
+from shop.models import Order, OrderStatusChange
+from tests.factories import cube_stl
+from tests.flows import submitted_order
+from tests.processes import celery_worker, publishing_to, purge_queues, queue_depth, wait_until
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
+
+
+def test_price_lost_between_mes_and_the_shop_is_sent_again_and_recorded(api, customer):
+    purge_queues()
+    with publishing_to():
+        with celery_worker(queues=("mes.orders",)) as mes_worker:
+            order_id = submitted_order(api(customer), cube_stl(10))
+            priced_in_mes = ManufacturingJob.objects.filter(order_id=order_id, stage=S.PRICE_CALCULATED)
+            wait_until(priced_in_mes.exists, message=lambda: f"MES to price; log:\n{mes_worker.log()}")
+            wait_until(lambda: queue_depth(SHOP_QUEUE) == 1, message="MES's answer on the shop queue")
+        assert purge_queues()[SHOP_QUEUE] == 1  # the answer is gone
+        assert Order.objects.get(pk=order_id).status == S.SUBMITTED
+
+        scan = stuck_orders.detect_stuck_orders(now=timezone.now() + timedelta(minutes=20))
+
+        assert scan.redispatched == {order_id: stuck_orders.PRICE_NOT_RECORDED}
+        assert Order.objects.get(pk=order_id).stuck_since is not None
+        with celery_worker(queues=("shop.events",)) as shop_worker:
+            order = wait_until(lambda: Order.objects.filter(pk=order_id, status=S.PRICE_CALCULATED).first(),
+                               message=lambda: f"the shop to record the price; log:\n{shop_worker.log()}")
+    assert (str(order.price), order.stuck_since) == ("1081.00", None)
+    assert OrderStatusChange.objects.filter(order_id=order_id, to_status=S.PRICE_CALCULATED).count() == 1
+
+
+def test_traffic_generator_drives_orders_through_real_workers():
+    purge_queues()
+    out = io.StringIO()
+    with publishing_to(), celery_worker(concurrency=2):
+        call_command("simulate_orders", orders=6, failure_share=0.5, seed=7, timeout=60, no_progress=True,
+                     stdout=out)
+
+    report = out.getvalue()
+    assert "Still waiting" not in report, report
+    assert set(Order.objects.values_list("status", flat=True)) <= {S.CLOSED, S.CANCELLED}, report
+    assert re.search(rf"{S.CLOSED}\s+\d", report), report
