@@ -3,12 +3,13 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from shop.admin import ReadOnlyAdmin
 from tracing.links import trace_url
 from tracing.models import JaegerAccessLog
 
 
 @admin.register(JaegerAccessLog)
-class JaegerAccessLogAdmin(admin.ModelAdmin):
+class JaegerAccessLogAdmin(ReadOnlyAdmin):
     list_display = ["at", "decision", "user_id", "method", "uri", "trace_link", "search_service",
                     "search_tags", "remote_addr"]
     list_filter = ["decision", "method"]
@@ -16,15 +17,6 @@ class JaegerAccessLogAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     # The log grows with every page view in Jaeger: no COUNT(*) over all of it.
     show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="trace", ordering="trace_id")
     def trace_link(self, entry):

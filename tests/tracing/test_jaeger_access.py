@@ -221,8 +221,9 @@ class Proxy:
 
     def request(self, method: str, path: str, *, session_id: str | None = None, browser=None, **kwargs):
         cookies = {"sessionid": session_id} if session_id else None
-        return (browser or requests).request(method, self.base + path, cookies=cookies, verify=str(self.ca_file),
-                                             allow_redirects=False, timeout=10, **kwargs)
+        return (browser or requests).request(method, self.base + path, cookies=cookies,
+                                             verify=str(self.ca_file), allow_redirects=False, timeout=10,
+                                             **kwargs)
 
     def get(self, path: str, **kwargs):
         return self.request("GET", path, **kwargs)
