@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.environment import ROOT, SAMPLE_EVERYTHING, BenchWorld
-from benchmarks.report import Figure, machine, table
+from benchmarks.report import Figure, load_average, machine, table
 
 SECTIONS = ("overhead", "queue", "pipeline", "pricing")
 
@@ -31,12 +31,14 @@ class Sizes:
     pipeline_orders: int
     pricing_triangles: int
     pricing_runs: int
+    pipeline_concurrencies: tuple[int, ...] = (1, 2)
 
 
 FULL = Sizes(overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
              pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
 QUICK = Sizes(overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
-              pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1)
+              pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
+              pipeline_concurrencies=(1,))
 
 
 def progress(message: str) -> None:
@@ -90,7 +92,8 @@ def pipeline(world: BenchWorld, sizes: Sizes) -> list[Figure]:
     from benchmarks import pipeline as flow
 
     progress(f"pipeline: {sizes.pipeline_orders} orders per run, {sizes.pipeline_rounds} rounds")
-    return flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders, progress=progress)
+    return flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders,
+                    concurrencies=sizes.pipeline_concurrencies, progress=progress)
 
 
 def pricing(world: BenchWorld, sizes: Sizes) -> list[Figure]:
@@ -131,10 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         world.start_django()
         for name in SECTIONS:
             if name in chosen:
+                progress(f"[{name}] starting; {load_average()}")
                 figures += globals()[name](world, sizes)
     finally:
         world.teardown()
-    progress(f"\nmachine: {machine()}; client, server, PostgreSQL, RabbitMQ and the sink share the cores")
+    progress(f"\nmachine: {machine()}; client, server, PostgreSQL, RabbitMQ and the sink share the cores; "
+             f"at the end: {load_average()}")
     progress(f"sizes: {'quick (smoke test only, figures meaningless)' if options.quick else 'full'}; "
              f"took {time.monotonic() - started:.0f} s\n")
     progress(table(figures))

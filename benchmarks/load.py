@@ -34,6 +34,7 @@ class Credentials:
 @dataclass
 class RunResult:
     seconds: float = 0.0
+    server_cpu_seconds: float = 0.0  # filled in by the caller, who knows the server's pids
     latencies: dict[str, list[float]] = field(default_factory=lambda: {step: [] for step in STEPS})
     errors: list[str] = field(default_factory=list)
 

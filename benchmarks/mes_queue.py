@@ -123,16 +123,20 @@ def measure(requests: int) -> dict:
 
 
 def explain() -> str:
-    """PostgreSQL's plan for the first queue page, to check which index serves it."""
+    """PostgreSQL's plans for the first queue page and its COUNT(*), to check which index serves them."""
     from django.db import connections
 
     from mes import selectors
 
-    query = selectors.operator_queue()[:50]
-    sql, params = query.query.sql_with_params()
-    with connections["mes"].cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
+    plans = []
+    for query in (selectors.operator_queue()[:50], selectors.operator_queue().order_by().values("id")):
+        sql, params = query.query.sql_with_params()
+        if "LIMIT" not in sql:
+            sql = f"SELECT COUNT(*) FROM ({sql}) AS queue"
+        with connections["mes"].cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return "\n".join(plans)
 
 
 def main() -> None:

@@ -64,7 +64,9 @@ def _one_run(world, variant, users, model, *, flows, warmup) -> tuple[RunResult,
         env = _env(world, variant, sink.endpoint if variant.traced else None)
         with processes.gunicorn(env, workers=WORKERS, prefix=prefix) as server:
             run_flows(server.port, customers, operator, model, flows=warmup, concurrency=CONCURRENCY)
+            cpu_before = processes.cpu_seconds(server.popen.pid)
             result = run_flows(server.port, customers, operator, model, flows=flows, concurrency=CONCURRENCY)
+            result.server_cpu_seconds = processes.cpu_seconds(server.popen.pid) - cpu_before
             if variant.sink_mode == "hang":
                 server.popen.kill()  # nothing could be flushed anyway; do not wait for the export timeout
         spans = count_spans(sink.dump)
@@ -101,6 +103,7 @@ def _figures(variant: str) -> dict[str, Figure]:
         "throughput": Figure(SECTION, variant, "throughput", "req/s"),
         "p50": Figure(SECTION, variant, "p50 latency", "ms"),
         "p99": Figure(SECTION, variant, "p99 latency", "ms"),
+        "cpu": Figure(SECTION, variant, "gunicorn CPU per request", "ms"),
         "spans": Figure(SECTION, variant, "spans exported per flow", "spans"),
         "attributes": Figure(SECTION, variant, "attributes per span", "attrs"),
     }
@@ -115,10 +118,13 @@ def _record(figures, by_name, flows) -> None:
         figure["throughput"].values.append(throughput)
         figure["p50"].values.append(percentile(latencies, 0.5) * 1000)
         figure["p99"].values.append(percentile(latencies, 0.99) * 1000)
+        cpu = result.server_cpu_seconds / result.requests
+        figure["cpu"].values.append(cpu * 1000)
         if name != OFF:
             figure["throughput"].ratios.append(throughput / (off.requests / off.seconds))
             figure["p50"].ratios.append(percentile(latencies, 0.5) / percentile(off.all_latencies(), 0.5))
             figure["p99"].ratios.append(percentile(latencies, 0.99) / percentile(off.all_latencies(), 0.99))
+            figure["cpu"].ratios.append(cpu / (off.server_cpu_seconds / off.requests))
         if spans["spans"]:
             figure["spans"].values.append(spans["spans"] / (flows + max(4, flows // 10)))
             figure["attributes"].values.append(spans["attributes"] / spans["spans"])
@@ -134,7 +140,8 @@ def _record(figures, by_name, flows) -> None:
 def _summary(result: RunResult, spans: dict, flows: int) -> str:
     latencies = result.all_latencies()
     text = (f"{result.requests / result.seconds:7.1f} req/s  p50 {percentile(latencies, 0.5) * 1000:6.1f} ms"
-            f"  p99 {percentile(latencies, 0.99) * 1000:6.1f} ms")
+            f"  p99 {percentile(latencies, 0.99) * 1000:6.1f} ms"
+            f"  CPU {result.server_cpu_seconds / result.requests * 1000:5.2f} ms/req")
     if spans["spans"]:
         text += f"  {spans['spans']} spans, {spans['attributes'] / spans['spans']:.1f} attrs/span"
     if result.errors:

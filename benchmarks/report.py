@@ -67,6 +67,11 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}")
 
 
+def load_average() -> str:
+    """Other programs on the machine move every wall-clock figure: say how busy it was."""
+    return "load average " + " ".join(f"{value:.1f}" for value in os.getloadavg()) + " (1/5/15 min)"
+
+
 def table(figures: list[Figure]) -> str:
     """A Markdown table, so that the README can show the output as it is."""
     rows = [HEADERS] + [figure.cells() for figure in figures]
