@@ -162,3 +162,15 @@ def test_failed_task_counts_an_error_of_its_system(reader):
     record_price.apply(kwargs={"order_id": 999_999, "price": "1.00"})
 
     assert points(reader, A.METRIC_ERRORS) == {key(**{A.ERROR_TYPE: "order_not_found", A.SYSTEM: "shop"}): 1}
+
+
+def test_crashed_request_counts_an_error_by_exception_class(reader, api, support, monkeypatch):
+    def crash():
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("crm.selectors.stuck_orders", crash)
+    client = api(support)
+    client.raise_request_exception = False
+
+    assert client.get("/api/v1/crm/stuck-orders/").status_code == 500
+    assert points(reader, A.METRIC_ERRORS) == {key(**{A.ERROR_TYPE: "RuntimeError", A.SYSTEM: "crm"}): 1}
