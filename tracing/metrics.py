@@ -17,10 +17,10 @@ from django.db import transaction
 from opentelemetry import metrics
 from opentelemetry.metrics import Observation
 
-from jewelry.errors import DomainError
 from shop.lifecycle import OrderStatus
 from shop.signals import order_status_changed
 from tracing import attributes as A
+from tracing import spans
 
 # From seconds (the demo, pricing) to months (manufacturing); 900 s is the pricing-backlog alert's line.
 DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400,
@@ -114,21 +114,17 @@ def system_of_path(path: str) -> str:
     return parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] and parts[3] in SYSTEMS else "web"
 
 
-def error_code(exception: BaseException) -> str:
-    return exception.code if isinstance(exception, DomainError) else type(exception).__name__
-
-
 def _on_task_failure(sender=None, exception=None, **kwargs):
     if exception is None or sender is None:
         return
-    record_error(code=error_code(exception), system=sender.name.split(".", 1)[0])
+    record_error(code=spans.error_code(exception), system=sender.name.split(".", 1)[0])
 
 
 def _on_request_exception(sender=None, request=None, **kwargs):
     # Only crashes reach this signal (the API's handler answers refusals itself).
     exception = sys.exc_info()[1]
     if exception is not None and request is not None:
-        record_error(code=error_code(exception), system=system_of_path(request.path))
+        record_error(code=spans.error_code(exception), system=system_of_path(request.path))
 
 
 # --- lost orders ----------------------------------------------------------------------

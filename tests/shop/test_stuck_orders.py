@@ -41,6 +41,16 @@ def sent_but_lost(model) -> None:
     model.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())
 
 
+def answered_by_mes_but_lost(client, model: bytes) -> int:
+    """An order MES priced (or refused) whose answer never reached the shop; returns its id."""
+    with broker_down():
+        order_id = submitted_order(client, model)
+        mes_services.price_order(**ShopOutbox.objects.get(order_id=order_id).payload)
+    sent_but_lost(ShopOutbox)
+    sent_but_lost(MesOutbox)
+    return order_id
+
+
 def later(**delta) -> timezone.datetime:
     return timezone.now() + timedelta(**delta)
 
@@ -139,11 +149,7 @@ def test_price_request_lost_on_the_way_to_mes_is_sent_again(api, customer):
 
 
 def test_price_calculated_in_mes_but_never_recorded_in_the_shop_is_sent_again(api, customer):
-    with broker_down():
-        order_id = submitted_order(api(customer), cube_stl(10))
-        mes_services.price_order(**ShopOutbox.objects.get(order_id=order_id).payload)
-    sent_but_lost(ShopOutbox)
-    sent_but_lost(MesOutbox)
+    order_id = answered_by_mes_but_lost(api(customer), cube_stl(10))
     assert ManufacturingJob.objects.get(order_id=order_id).stage == S.PRICE_CALCULATED
     assert Order.objects.get(pk=order_id).status == S.SUBMITTED
 
@@ -155,11 +161,7 @@ def test_price_calculated_in_mes_but_never_recorded_in_the_shop_is_sent_again(ap
 
 
 def test_pricing_refusal_never_recorded_in_the_shop_is_sent_again(api, customer):
-    with broker_down():
-        order_id = submitted_order(api(customer), cube_stl(10, drop_triangles=2))
-        mes_services.price_order(**ShopOutbox.objects.get(order_id=order_id).payload)
-    sent_but_lost(ShopOutbox)
-    sent_but_lost(MesOutbox)
+    order_id = answered_by_mes_but_lost(api(customer), cube_stl(10, drop_triangles=2))
 
     scan = detect(minutes=20)
 
@@ -202,11 +204,7 @@ def test_order_waiting_for_an_operator_is_stuck_but_nothing_is_resent(approved_o
 
 
 def test_redispatch_twice_prices_the_order_exactly_once(api, customer):
-    with broker_down():
-        order_id = submitted_order(api(customer), cube_stl(10))
-        mes_services.price_order(**ShopOutbox.objects.get(order_id=order_id).payload)
-    sent_but_lost(ShopOutbox)
-    sent_but_lost(MesOutbox)
+    order_id = answered_by_mes_but_lost(api(customer), cube_stl(10))
     order = Order.objects.get(pk=order_id)
     rows = list(MesOutbox.objects.filter(order_id=order_id))
 
@@ -220,11 +218,7 @@ def test_redispatch_twice_prices_the_order_exactly_once(api, customer):
 
 
 def test_message_sent_again_recently_is_not_sent_once_more(api, customer):
-    with broker_down():
-        order_id = submitted_order(api(customer), cube_stl(10))
-        mes_services.price_order(**ShopOutbox.objects.get(order_id=order_id).payload)
-    sent_but_lost(ShopOutbox)
-    sent_but_lost(MesOutbox)
+    order_id = answered_by_mes_but_lost(api(customer), cube_stl(10))
     order = Order.objects.get(pk=order_id)
     [row] = MesOutbox.objects.filter(order_id=order_id)
 
