@@ -38,31 +38,38 @@ def test_storage_failure_is_retried_with_backoff_until_the_order_is_priced(api, 
     assert ManufacturingJob.objects.get(order_id=order_id).error_code == ""
 
 
+class Failing:
+    """Stands in for one function and raises ``error`` on every call, counting the calls."""
+
+    def __init__(self, error: Exception):
+        self.error, self.calls = error, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        raise self.error
+
+
 def test_storage_that_stays_down_ends_as_an_error_on_the_order_after_the_last_retry(
         api, customer, monkeypatch):
     # Eager tasks: Celery runs each retry at once, so the whole schedule fits in the test.
-    def storage_down(*args, **kwargs):
-        raise ConnectionResetError("storage connection reset")
-
+    storage_down = Failing(ConnectionResetError("storage connection reset"))
     monkeypatch.setattr(FileSystemStorage, "open", storage_down)
 
-    order_id = submitted_order(api(customer), cube_stl(10))
+    order = Order.objects.get(pk=submitted_order(api(customer), cube_stl(10)))
 
-    order = Order.objects.get(pk=order_id)
     assert (order.status, order.error_code) == (S.SUBMITTED, "pricing_unavailable")
     assert "storage connection reset" in order.error_message
-    assert [pricing_backoff(retries) for retries in range(7)] == [2, 4, 8, 16, 32, 64, 128]
+    assert storage_down.calls == 1 + 6  # the first attempt and six retries
+    assert [pricing_backoff(retries) for retries in range(6)] == [2, 4, 8, 16, 32, 64]
 
 
 def test_unforeseen_pricing_error_is_recorded_on_the_order_not_dropped(api, customer, monkeypatch):
-    def geometry_bug(*args, **kwargs):
-        raise ValueError("a bug in the geometry code")
-
+    geometry_bug = Failing(ValueError("a bug in the geometry code"))
     monkeypatch.setattr(geometry, "measure_model", geometry_bug)
 
-    order_id = submitted_order(api(customer), cube_stl(10))
+    order = Order.objects.get(pk=submitted_order(api(customer), cube_stl(10)))
 
-    order = Order.objects.get(pk=order_id)
     assert (order.status, order.error_code) == (S.SUBMITTED, "pricing_failed")
-    job = ManufacturingJob.objects.get(order_id=order_id)
+    assert geometry_bug.calls == 1  # retrying a bug would only fail again
+    job = ManufacturingJob.objects.get(order_id=order.pk)
     assert (job.stage, job.error_code) == (S.SUBMITTED, "pricing_failed")

@@ -1,4 +1,4 @@
-"""Pricing failures over the real queue: bad data is recorded on the order once, storage hiccups are retried."""
+"""Models MES cannot price end as an error on the order, recorded once, never retried."""
 
 import pytest
 from django.core.files.storage import default_storage
