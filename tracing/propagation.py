@@ -2,7 +2,9 @@
 
 from contextlib import contextmanager
 
-from opentelemetry import context, propagate
+from opentelemetry import context, propagate, trace
+
+from tracing import spans
 
 
 def capture() -> dict:
@@ -14,12 +16,26 @@ def capture() -> dict:
 
 @contextmanager
 def attached(carrier: dict | None):
-    """Run the block inside the trace context saved in ``carrier`` (no-op when empty)."""
-    if not carrier:
-        yield
-        return
-    token = context.attach(propagate.extract(carrier))
+    """Run the block inside the trace context saved in ``carrier`` (the current one when empty).
+
+    Nothing the block attaches outlives it. A publish that fails leaves Celery's producer
+    span open and current (no after_task_publish signal comes): it is ended here, marked
+    failed, so the failure is exported and later work does not nest under a dead span.
+    """
+    token = context.attach(propagate.extract(carrier) if carrier else context.get_current())
+    entered = trace.get_current_span()
     try:
         yield
+    except Exception as exc:
+        _end_dangling_span(entered, exc)
+        raise
     finally:
         context.detach(token)
+
+
+def _end_dangling_span(entered, exc: Exception) -> None:
+    dangling = trace.get_current_span()
+    if dangling is entered or not dangling.is_recording():
+        return
+    spans.record_error(code=spans.error_code(exc), message=str(exc)[:spans.MAX_ERROR_MESSAGE], exception=exc)
+    dangling.end()

@@ -3,7 +3,8 @@ routing key, queue, message id), and the trace context travels with them, even w
 relays a message long after the request that wrote it."""
 
 import pytest
-from opentelemetry.trace import SpanKind
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 
 from jewelry import outbox
 from jewelry.celery import app as celery_app
@@ -82,3 +83,28 @@ def test_message_relayed_later_lands_in_the_trace_of_the_request_that_wrote_it(a
     relayed = one(spans.get_finished_spans(), "run/mes.price_order")
     assert trace_id(relayed) == trace_id(submit)
     assert relayed.parent.span_id == submit.context.span_id
+
+
+def test_failed_publish_ends_its_span_as_an_error_and_later_work_does_not_nest_under_it(api, customer, spans):
+    with publishing_to(UNREACHABLE_BROKER):
+        order_id = submitted_order(api(customer), cube_stl(10))
+
+    row = ShopOutbox.objects.get(order_id=order_id)
+    finished = spans.get_finished_spans()
+    publish, submit = one(finished, "apply_async/mes.price_order"), one(finished, SUBMIT)
+    assert publish.parent.span_id == submit.context.span_id
+    assert publish.status.status_code == StatusCode.ERROR
+    assert publish.attributes[A.ERROR_TYPE] and publish.attributes[A.MESSAGING_MESSAGE_ID] == str(row.id)
+    # The outbox's bookkeeping after the failure belongs to the request, not to the dead publish.
+    assert [span.name for span in finished if span.parent and span.parent.span_id == publish.context.span_id] == []
+    assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+def test_failed_publish_outside_any_trace_leaves_no_context_behind(spans):
+    with publishing_to(UNREACHABLE_BROKER):
+        row = outbox.enqueue(ShopOutbox, task_name="mes.price_order", order_id=5,
+                             payload={"order_id": 5, "customer_id": 1, "metal": "gold_18k", "model_key": "m"})
+
+    assert row.trace_context == {}  # written by a script, say: no trace to return to
+    assert one(spans.get_finished_spans(), "apply_async/mes.price_order").status.status_code == StatusCode.ERROR
+    assert trace.get_current_span() is trace.INVALID_SPAN  # the next work starts a trace of its own
