@@ -108,7 +108,8 @@ def detect_stuck_orders(*, now: datetime | None = None) -> Scan:
         scan = Scan(stuck_by_status={}, cleared=_clear_recovered(now), newly_marked=_mark(now))
         scan.stuck_by_status = _count_by_status(now)
         metrics.set_stuck_orders(scan.stuck_by_status)
-        stuck = list(overdue_orders(now=now).order_by("stuck_since", "id")[:SCAN_LIMIT])
+        stuck = list(overdue_orders(now=now).filter(stuck_since__isnull=False)
+                     .order_by("stuck_since", "id")[:SCAN_LIMIT])
         scan.redispatched = _handle_stuck(stuck, now)
     return scan
 
