@@ -13,6 +13,13 @@ from tracing import logs
 from tracing.spans import _recording_span, annotate_order, error_code, record_failure, record_transition
 
 RABBITMQ = "rabbitmq"
+# Task arguments that name the order and its people by id; nothing else of a payload is recorded.
+_ORDER_ARGUMENTS = {
+    "order_id": A.ORDER_ID,
+    "customer_id": A.ORDER_CUSTOMER_ID,
+    "seller_id": A.ORDER_SELLER_ID,
+    "operator_id": A.ORDER_OPERATOR_ID,
+}
 
 
 def on_order_status_changed(sender, order, change, previous_status, **kwargs):
@@ -38,15 +45,21 @@ def _messaging_attributes(span, task_name: str, message_id: str | None, operatio
         span.set_attribute(A.MESSAGING_MESSAGE_ID, message_id)
 
 
+def _order_attributes(span, task_kwargs) -> None:
+    if not isinstance(task_kwargs, dict):
+        return
+    for argument, name in _ORDER_ARGUMENTS.items():
+        if isinstance(task_kwargs.get(argument), int):
+            span.set_attribute(name, task_kwargs[argument])
+
+
 def on_before_task_publish(sender=None, headers=None, body=None, exchange=None, routing_key=None, **kwargs):
     span = _recording_span()  # the instrumentation's apply_async/<task> PRODUCER span
     if span is None or not headers:
         return
     _messaging_attributes(span, headers.get("task", sender), headers.get("id"), "send",
                           {"exchange": exchange, "routing_key": routing_key})
-    task_kwargs = body[1] if isinstance(body, tuple | list) and len(body) > 1 else {}
-    if isinstance(task_kwargs, dict) and "order_id" in task_kwargs:
-        span.set_attribute(A.ORDER_ID, task_kwargs["order_id"])
+    _order_attributes(span, body[1] if isinstance(body, tuple | list) and len(body) > 1 else None)
 
 
 def on_task_prerun(sender=None, task_id=None, task=None, kwargs=None, **extra):
@@ -55,8 +68,7 @@ def on_task_prerun(sender=None, task_id=None, task=None, kwargs=None, **extra):
         return
     request = task.request
     _messaging_attributes(span, task.name, task_id, "process", getattr(request, "delivery_info", None))
-    if kwargs and "order_id" in kwargs:
-        span.set_attribute(A.ORDER_ID, kwargs["order_id"])
+    _order_attributes(span, kwargs)
 
 
 def on_task_failure(sender=None, exception=None, **kwargs):

@@ -53,7 +53,7 @@ def test_publish_span_is_a_child_of_the_request_and_its_context_rides_in_the_mes
     assert publish.kind == SpanKind.PRODUCER
     assert publish.parent.span_id == submit.context.span_id
     assert messaging_attributes(publish) == expected("publish", "send", row.id)
-    assert publish.attributes[A.ORDER_ID] == order_id
+    assert (publish.attributes[A.ORDER_ID], publish.attributes[A.ORDER_CUSTOMER_ID]) == (order_id, customer.pk)
     traceparent = message.headers["traceparent"]
     assert traceparent.split("-")[1:3] == [trace_id(submit), format(publish.context.span_id, "016x")]
 
@@ -66,7 +66,7 @@ def test_consume_span_names_the_same_message_and_continues_the_request_trace(api
     run, submit = one(finished, "run/mes.price_order"), one(finished, SUBMIT)
     assert run.kind == SpanKind.CONSUMER
     assert messaging_attributes(run) == expected("process", "process", row.id)
-    assert run.attributes[A.ORDER_ID] == order_id
+    assert (run.attributes[A.ORDER_ID], run.attributes[A.ORDER_CUSTOMER_ID]) == (order_id, customer.pk)
     assert trace_id(run) == trace_id(submit)
 
 
