@@ -51,11 +51,12 @@ def test_price_lost_between_mes_and_the_shop_is_sent_again_and_recorded(api, cus
 def test_traffic_generator_drives_orders_through_real_workers():
     purge_queues()
     out = io.StringIO()
-    with publishing_to(), celery_worker(concurrency=2):
+    with publishing_to(), celery_worker(concurrency=2) as worker:
         call_command("simulate_orders", orders=6, failure_share=0.5, seed=7, timeout=60, no_progress=True,
                      stdout=out)
+        worker_log = worker.log()
 
     report = out.getvalue()
-    assert "Still waiting" not in report, report
+    assert "Still waiting" not in report, f"{report}\nworker log:\n{worker_log[-4000:]}"
     assert set(Order.objects.values_list("status", flat=True)) <= {S.CLOSED, S.CANCELLED}, report
     assert re.search(rf"{S.CLOSED}\s+\d", report), report
