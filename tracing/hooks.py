@@ -102,7 +102,8 @@ def connect() -> None:
     celery_signals.task_failure.connect(on_task_failure, dispatch_uid="tracing.failure")
     celery_signals.task_retry.connect(on_task_retry, dispatch_uid="tracing.retry")
     celery_signals.after_setup_logger.connect(on_after_setup_logger, dispatch_uid="tracing.logger")
-    celery_signals.after_setup_task_logger.connect(on_after_setup_task_logger, dispatch_uid="tracing.task_logger")
+    celery_signals.after_setup_task_logger.connect(on_after_setup_task_logger,
+                                                   dispatch_uid="tracing.task_logger")
     celery_signals.worker_process_init.connect(_after_fork, dispatch_uid="tracing.fork", weak=False)
     celery_signals.worker_process_shutdown.connect(_flush, dispatch_uid="tracing.flush", weak=False)
 

@@ -59,8 +59,8 @@ def _check_protocol(signal: str) -> None:
                               os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", HTTP_PROTOBUF))
     if protocol != HTTP_PROTOBUF:
         # gRPC channels do not survive a fork and its exporter is not installed: say so loudly.
-        log.error("OTEL_EXPORTER_OTLP_PROTOCOL=%r is not supported; exporting with %s "
-                  "(point OTEL_EXPORTER_OTLP_ENDPOINT at the Collector's port 4318).", protocol, HTTP_PROTOBUF)
+        log.error("OTEL_EXPORTER_OTLP_PROTOCOL=%r is not supported; exporting with %s (point "
+                  "OTEL_EXPORTER_OTLP_ENDPOINT at the Collector's port 4318).", protocol, HTTP_PROTOBUF)
 
 
 def _span_exporter(name: str) -> SpanExporter:
@@ -91,7 +91,7 @@ def _metric_readers() -> list[PeriodicExportingMetricReader]:
 
 
 def build_resource() -> Resource:
-    """service.name and attributes from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, with our default name."""
+    """service.name and attributes from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, or our default."""
     resource = Resource.create()
     if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
         resource = resource.merge(Resource({SERVICE_NAME: DEFAULT_SERVICE_NAME}))
@@ -112,7 +112,8 @@ def build_tracer_provider(resource: Resource | None = None) -> TracerProvider:
 
 def _sanitize_sensitive_headers() -> None:
     """Captured headers (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) never show credentials or cookies."""
-    configured = [name.strip() for name in os.environ.get(SANITIZE_HEADERS_VARIABLE, "").split(",") if name.strip()]
+    configured = [name.strip() for name in os.environ.get(SANITIZE_HEADERS_VARIABLE, "").split(",")
+                  if name.strip()]
     missing = [name for name in redaction.SENSITIVE_HEADERS if name not in configured]
     os.environ[SANITIZE_HEADERS_VARIABLE] = ",".join(configured + missing)
 
@@ -152,7 +153,8 @@ def configure_tracing() -> bool:
     _sanitize_sensitive_headers()
     resource = build_resource()
     tracer_provider = build_tracer_provider(resource)
-    meter_provider = MeterProvider(resource=resource, metric_readers=_metric_readers(), shutdown_on_exit=False)
+    meter_provider = MeterProvider(resource=resource, metric_readers=_metric_readers(),
+                                   shutdown_on_exit=False)
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     _state["tracer_provider"], _state["meter_provider"] = tracer_provider, meter_provider

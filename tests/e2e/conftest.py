@@ -6,53 +6,11 @@ order, so tests find their traces by order id.
 """
 
 import pytest
-import requests
-from django.conf import settings
-from django.test import Client, override_settings
-from django.utils.crypto import get_random_string
+from django.test import override_settings
 
+from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, Caller, traced_env
 from tests.otlp_receiver import OtlpReceiver
-from tests.processes import celery_worker, gunicorn_server, process_env, purge_queues
-
-WEB_SERVICE = "alexandrite-web"
-WORKER_SERVICE = "alexandrite-worker"
-HTTP_TIMEOUT = 10
-
-
-def traced_env(endpoint: str, service_name: str, **overrides) -> dict:
-    """A process exporting every span over OTLP/HTTP to ``endpoint``, quickly, with its pid on its spans."""
-    settings_ = {
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_SERVICE_NAME": service_name,
-        "OTEL_TRACES_SAMPLER": "parentbased_always_on",
-        "OTEL_BSP_SCHEDULE_DELAY": 200,
-        # process.pid on every span: proves which process (forked worker or not) sent it.
-        "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS": "otel,process",
-    }
-    return process_env(**{**settings_, **overrides})
-
-
-class Caller:
-    """A signed-in person calling the running app over HTTP, as a browser does: session cookie + CSRF."""
-
-    def __init__(self, base_url: str, user):
-        client = Client()
-        client.force_login(user)  # the session row is committed: the app's processes see it
-        token = get_random_string(32)
-        self.base_url = base_url
-        self.http = requests.Session()
-        self.http.cookies.set(settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
-        self.http.cookies.set(settings.CSRF_COOKIE_NAME, token)
-        self.http.headers["X-CSRFToken"] = token
-
-    def get(self, path: str, **kwargs) -> requests.Response:
-        return self.http.get(self.base_url + path, timeout=HTTP_TIMEOUT, **kwargs)
-
-    def post(self, path: str, **kwargs) -> requests.Response:
-        return self.http.post(self.base_url + path, timeout=HTTP_TIMEOUT, **kwargs)
+from tests.processes import celery_worker, gunicorn_server, purge_queues
 
 
 @pytest.fixture(scope="module")

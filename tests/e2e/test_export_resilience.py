@@ -9,9 +9,8 @@ import pytest
 
 from shop.lifecycle import OrderStatus as S
 from shop.models import Order
-from tests.e2e.conftest import WEB_SERVICE, WORKER_SERVICE, Caller, traced_env
-from tests.e2e.test_order_traces import PRICE_RUN, SUBMIT, submit_order
-from tests.e2e.traces import one, wait_for_trace
+from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, Caller, submit_order, traced_env
+from tests.e2e.traces import PRICE_RUN, SUBMIT, one, wait_for_trace
 from tests.factories import cube_stl
 from tests.otlp_receiver import OtlpReceiver
 from tests.processes import celery_worker, gunicorn_server, process_env, purge_queues, wait_until
@@ -46,9 +45,10 @@ def timed_order_flows(caller) -> list[float]:
         return response
 
     for _ in range(ORDERS):
-        order_id = timed(caller.post, "/api/v1/shop/orders/", json={"metal": "gold_18k"}, expected=201).json()["id"]
-        timed(caller.post, f"/api/v1/shop/orders/{order_id}/model/", files={"file": ("ring.stl", cube_stl(10))},
-              expected=200)
+        created = timed(caller.post, "/api/v1/shop/orders/", json={"metal": "gold_18k"}, expected=201)
+        order_id = created.json()["id"]
+        timed(caller.post, f"/api/v1/shop/orders/{order_id}/model/",
+              files={"file": ("ring.stl", cube_stl(10))}, expected=200)
         timed(caller.post, f"/api/v1/shop/orders/{order_id}/submit/", expected=202)
         timed(caller.get, f"/api/v1/shop/orders/{order_id}/", expected=200)
     return durations
@@ -77,8 +77,9 @@ def test_requests_neither_fail_nor_wait_on_a_hanging_tracing_backend(customer, b
         assert receiver.spans == []  # the backend really took nothing
 
     with capsys.disabled():
-        print(f"\n[{backend} backend] {len(durations)} requests: median {statistics.median(durations) * 1000:.0f} ms, "
-              f"max {max(durations) * 1000:.0f} ms; gunicorn stopped in {web_stop:.1f} s, "
+        median_ms, max_ms = statistics.median(durations) * 1000, max(durations) * 1000
+        print(f"\n[{backend} backend] {len(durations)} requests: median {median_ms:.0f} ms, "
+              f"max {max_ms:.0f} ms; gunicorn stopped in {web_stop:.1f} s, "
               f"celery worker in {worker_stop:.1f} s")
     assert max(durations) < REQUEST_BOUND_S
     assert web_stop < STOP_BOUND_S and worker_stop < STOP_BOUND_S

@@ -5,12 +5,20 @@ trace (with its SQL), and the attributes support needs to follow the order."""
 import pytest
 from django.db import connections
 
-from mes.models import ManufacturingJob
+from mes.models import ManufacturingJob, MesOutbox
 from shop.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange, ShopOutbox
-from mes.models import MesOutbox
-from tests.e2e.conftest import WEB_SERVICE, WORKER_SERVICE
-from tests.e2e.traces import children, messaging, one, rabbitmq, transitions, wait_for_trace
+from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, submit_order
+from tests.e2e.traces import (
+    PRICE_RUN,
+    SUBMIT,
+    children,
+    messaging,
+    one,
+    rabbitmq,
+    transitions,
+    wait_for_trace,
+)
 from tests.factories import cube_stl
 from tests.processes import child_pids, wait_until
 from tracing import attributes as A
@@ -18,30 +26,19 @@ from tracing import attributes as A
 pytestmark = [pytest.mark.e2e, pytest.mark.services,
               pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
-SUBMIT = "POST api/v1/shop/orders/<int:order_id>/submit/"
 APPROVE = "POST api/v1/crm/orders/<int:order_id>/approve/"
-PRICE, PRICE_RUN = "apply_async/mes.price_order", "run/mes.price_order"
+PRICE = "apply_async/mes.price_order"
 PRICED, PRICED_RUN = "apply_async/shop.record_price", "run/shop.record_price"
 REFUSED, REFUSED_RUN = "apply_async/shop.record_pricing_failure", "run/shop.record_pricing_failure"
 APPROVAL, APPROVAL_RUN = "apply_async/mes.approve_manufacturing", "run/mes.approve_manufacturing"
-PROGRESS, PROGRESS_RUN = "apply_async/shop.record_manufacturing_progress", "run/shop.record_manufacturing_progress"
+PROGRESS = "apply_async/shop.record_manufacturing_progress"
+PROGRESS_RUN = "run/shop.record_manufacturing_progress"
 OPERATOR_STEPS = [
     ("take", S.MANUFACTURING_APPROVED, S.MANUFACTURING_STARTED),
     ("complete", S.MANUFACTURING_STARTED, S.MANUFACTURING_COMPLETED),
     ("packaging", S.MANUFACTURING_COMPLETED, S.PACKAGING),
     ("ship", S.PACKAGING, S.SHIPPED),
 ]
-
-
-def submit_order(shop, model: bytes) -> int:
-    created = shop.post("/api/v1/shop/orders/", json={"metal": "gold_18k"})
-    assert created.status_code == 201, created.text
-    order_id = created.json()["id"]
-    uploaded = shop.post(f"/api/v1/shop/orders/{order_id}/model/", files={"file": ("ring.stl", model)})
-    assert uploaded.status_code == 200, uploaded.text
-    submitted = shop.post(f"/api/v1/shop/orders/{order_id}/submit/")
-    assert submitted.status_code == 202, submitted.text
-    return order_id
 
 
 def wait_for_status(app, order_id: int, status: str) -> Order:
@@ -53,7 +50,8 @@ def approved_order(app, caller, customer, seller) -> int:
     order_id = submit_order(caller(customer), cube_stl(10))
     wait_for_status(app, order_id, S.PRICE_CALCULATED)
     assert caller(seller).post(f"/api/v1/crm/orders/{order_id}/approve/").status_code == 200
-    wait_until(lambda: ManufacturingJob.objects.filter(order_id=order_id, stage=S.MANUFACTURING_APPROVED).exists(),
+    released = ManufacturingJob.objects.filter(order_id=order_id, stage=S.MANUFACTURING_APPROVED)
+    wait_until(released.exists,
                message=lambda: f"MES to take the approval; worker log:\n{app.worker.log()}")
     return order_id
 
@@ -80,13 +78,15 @@ def test_submit_trace_holds_the_mes_pricing_and_its_sql_across_the_queue(app, ca
     # The request, in the web app: who asked what of which order.
     assert (submit.kind, submit.service_name, submit.parent_span_id) == ("SERVER", WEB_SERVICE, None)
     assert {key: submit.attributes.get(key) for key in (
-        A.ORDER_ID, A.ORDER_CUSTOMER_ID, A.ORDER_PREVIOUS_STATUS, A.ORDER_STATUS, A.USER_ID, A.USER_ROLES)} == {
+        A.ORDER_ID, A.ORDER_CUSTOMER_ID, A.ORDER_PREVIOUS_STATUS, A.ORDER_STATUS, A.USER_ID, A.USER_ROLES)
+    } == {
         A.ORDER_ID: order_id, A.ORDER_CUSTOMER_ID: customer.pk, A.ORDER_PREVIOUS_STATUS: S.FILE_UPLOADED,
         A.ORDER_STATUS: S.SUBMITTED, A.USER_ID: customer.pk, A.USER_ROLES: ["customer"]}
     assert transitions(submit) == [(S.FILE_UPLOADED, S.SUBMITTED)]
     # The message, published by the request after commit, consumed by the MES worker.
     price_request = message_id(ShopOutbox, order_id, "mes.price_order")
-    assert (publish.kind, publish.service_name, publish.parent_span_id) == ("PRODUCER", WEB_SERVICE, submit.span_id)
+    assert (publish.kind, publish.service_name, publish.parent_span_id) == (
+        "PRODUCER", WEB_SERVICE, submit.span_id)
     assert messaging(publish) == rabbitmq("send", "mes.order.submitted", "mes.orders", price_request)
     assert (pricing.kind, pricing.service_name, pricing.parent_span_id) == ("CONSUMER", WORKER_SERVICE,
                                                                            publish.span_id)
@@ -106,7 +106,8 @@ def test_submit_trace_holds_the_mes_pricing_and_its_sql_across_the_queue(app, ca
     assert messaging(applied) == rabbitmq("process", "shop.order.priced", "shop.events", price_report)
     assert transitions(applied) == [(S.SUBMITTED, S.PRICE_CALCULATED)]
     # The history rows of both transitions lead to this trace.
-    rows = OrderStatusChange.objects.filter(order_id=order_id, to_status__in=[S.SUBMITTED, S.PRICE_CALCULATED])
+    rows = OrderStatusChange.objects.filter(order_id=order_id,
+                                            to_status__in=[S.SUBMITTED, S.PRICE_CALCULATED])
     assert {row.trace_id for row in rows} == {submit.trace_id}
     assert_sent_by_forked_processes(app, [submit, publish], [pricing, report, applied])
 
@@ -164,7 +165,7 @@ def test_failing_pricing_trace_shows_the_refusal_in_mes_and_in_the_shop(app, cal
     assert (pricing.status_code, pricing.attributes[A.ERROR_TYPE]) == ("ERROR", "model_not_watertight")
     message = pricing.attributes[A.ERROR_MESSAGE]
     assert pricing.status_message == message
-    [(event, exception)] = [(name, attrs) for name, attrs in pricing.events if name == "exception"]
+    [exception] = [attributes for name, attributes in pricing.events if name == "exception"]
     assert exception["exception.type"].endswith("InvalidModelFile")
     assert (reported.status_code, reported.attributes[A.ERROR_TYPE]) == ("ERROR", "model_not_watertight")
     assert reported.parent_span_id == one(trace, REFUSED).span_id

@@ -4,6 +4,8 @@ from tests.otlp_receiver import ReceivedSpan
 from tracing import attributes as A
 
 TRACE_TIMEOUT = 30
+SUBMIT = "POST api/v1/shop/orders/<int:order_id>/submit/"
+PRICE_RUN = "run/mes.price_order"
 
 
 def _trace_about(spans: list[ReceivedSpan], root: str, order_id: int) -> list[ReceivedSpan]:

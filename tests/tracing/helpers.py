@@ -9,7 +9,8 @@ def named(finished, name: str) -> list:
 
 def one(finished, name: str):
     matches = named(finished, name)
-    assert len(matches) == 1, f"expected one span {name!r}, got {len(matches)} of {[s.name for s in finished]}"
+    names = [span.name for span in finished]
+    assert len(matches) == 1, f"expected one span {name!r}, got {len(matches)} of {names}"
     return matches[0]
 
 

@@ -61,8 +61,10 @@ def test_refused_pricing_is_an_error_on_the_mes_task_and_on_the_shop_consumer(ap
     finished = spans.get_finished_spans()
     pricing, report = one(finished, "run/mes.price_order"), one(finished, "run/shop.record_pricing_failure")
     message = pricing.attributes[A.ERROR_MESSAGE]
-    assert_failed(pricing, error_type="model_not_watertight", exception_type="InvalidModelFile", message=message)
-    assert (report.attributes[A.ERROR_TYPE], report.attributes[A.ERROR_MESSAGE]) == ("model_not_watertight", message)
+    assert_failed(pricing, error_type="model_not_watertight", exception_type="InvalidModelFile",
+                  message=message)
+    assert report.attributes[A.ERROR_TYPE] == "model_not_watertight"
+    assert report.attributes[A.ERROR_MESSAGE] == message
     assert report.status.status_code == StatusCode.ERROR
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=Tru
 
 PEOPLE = {
     Role.CUSTOMER: ("amelia.hartley", "Amelia", "Hartley", "amelia.hartley@example.com", "+44 20 7946 0958"),
-    Role.SELLER: ("oliver.brandt", "Oliver", "Brandt", "o.brandt@alexandrite-jewels.example", "+49 30 901820"),
+    Role.SELLER: ("oliver.brandt", "Oliver", "Brandt", "o.brandt@jewels.example", "+49 30 901820"),
     Role.OPERATOR: ("sofia.marquez", "Sofía", "Márquez", "sofia.marquez@workshop.example", "+34 912 345 678"),
 }
 PASSWORD = "Opal-Sunrise-2291!"

@@ -100,7 +100,8 @@ def test_anonymous_caller_leaves_no_user_on_the_span(spans):
 
 
 def _queries(client, path: str) -> list[str]:
-    with CaptureQueriesContext(connections["default"]) as shop, CaptureQueriesContext(connections["mes"]) as mes:
+    with CaptureQueriesContext(connections["default"]) as shop, \
+            CaptureQueriesContext(connections["mes"]) as mes:
         assert client.get(path).status_code == 200
     return [query["sql"] for query in (*shop.captured_queries, *mes.captured_queries)]
 
@@ -115,4 +116,5 @@ def test_tracing_adds_no_database_queries_to_a_request(api, customer, seller, se
     untraced = _queries(api(User.objects.get(pk=seller.pk)), path)
 
     assert traced == untraced
-    assert one(spans.get_finished_spans(), "GET api/v1/crm/orders/<int:order_id>/").attributes[A.USER_ID] == seller.pk
+    traced_span = one(spans.get_finished_spans(), "GET api/v1/crm/orders/<int:order_id>/")
+    assert traced_span.attributes[A.USER_ID] == seller.pk

@@ -53,7 +53,8 @@ def test_captured_headers_never_show_credentials_or_cookies(client, customer, mo
                HTTP_USER_AGENT="jewelry-shop-frontend/2.1")
 
     span = the_server_span(spans)
-    headers = {key: list(value) for key, value in span.attributes.items() if key.startswith("http.request.header.")}
+    headers = {key: list(value) for key, value in span.attributes.items()
+               if key.startswith("http.request.header.")}
     assert headers["http.request.header.user_agent"] == ["jewelry-shop-frontend/2.1"]  # capture is on
     for name in ("authorization", "cookie", "x_api_key"):
         assert headers[f"http.request.header.{name}"] == ["[REDACTED]"]
