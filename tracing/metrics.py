@@ -26,6 +26,7 @@ from tracing import spans
 DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400,
                     30 * 86400, 60 * 86400)
 SYSTEMS = ("shop", "crm", "mes")
+STUCK_COUNT_GRACE_SECONDS = 120  # how late a scan may be before its count goes stale
 
 _lock = threading.Lock()
 _instruments: dict = {}
@@ -137,8 +138,9 @@ def set_stuck_orders(counts: dict[str, int]) -> None:
 
 def _observe_stuck(options):
     counts, at = _stuck["counts"], _stuck["at"]
-    # A process whose detector has not run lately says nothing rather than something old.
-    stale_after = 2 * settings.STUCK_ORDER_SCAN_INTERVAL_SECONDS + 60
+    # A process whose detector has not run lately says nothing rather than something old:
+    # among a worker's children, the one that ran the last scan (give or take two minutes) speaks.
+    stale_after = settings.STUCK_ORDER_SCAN_INTERVAL_SECONDS + STUCK_COUNT_GRACE_SECONDS
     if counts is None or time.monotonic() - at > stale_after:
         return []
     return [Observation(count, {A.ORDER_STATUS: status}) for status, count in counts.items()]
