@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jewelry.settings")
 
@@ -24,6 +24,16 @@ def _configure_topology(app: Celery) -> None:
 
 
 _configure_topology(app)
+
+
+@signals.task_prerun.connect(weak=False)
+def _drop_unusable_db_connections(sender=None, **kwargs):
+    """What Django does around each request: connections are reused (CELERY_DB_REUSE_MAX), not broken ones."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return  # an eager task runs inside its caller's request or transaction
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @app.on_after_configure.connect

@@ -164,6 +164,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 # A request publishing after commit must not wait long for a dead broker: the
 # outbox row keeps the message and the relay sends it later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+# Celery's Django fix-up closes every database connection around each task unless told to
+# reuse them; a new PostgreSQL connection per task took a quarter of a worker's time
+# (benchmarks/README.md). jewelry.celery still drops broken or old ones before each task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 OUTBOX_RELAY_INTERVAL_SECONDS = env.float("OUTBOX_RELAY_INTERVAL_SECONDS", default=30.0)
