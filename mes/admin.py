@@ -17,7 +17,7 @@ class MesDatabaseAdmin(admin.ModelAdmin):
 
 @admin.register(ManufacturingJob)
 class ManufacturingJobAdmin(MesDatabaseAdmin, ReadOnlyAdmin):
-    list_display = ["order_id", "stage", "metal", "price", "assignee_id", "error_code", "approved_at"]
+    list_display = ["order_id", "stage", "metal", "price", "assignee_id", "error_code", "stuck_since", "approved_at"]
     list_filter = ["stage", "metal"]
     search_fields = ["=order_id"]
 

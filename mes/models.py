@@ -44,6 +44,8 @@ class ManufacturingJob(models.Model):
 
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
+    # Copied from the shop's order by the stuck-order detector, so MES sees the mark too.
+    stuck_since = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
     priced_at = models.DateTimeField(null=True, blank=True)

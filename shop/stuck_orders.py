@@ -124,6 +124,7 @@ def _rows_by_order(model, order_ids: list[int]) -> dict[int, list]:
 def _handle_stuck(orders: list[Order], now: datetime) -> dict[int, str]:
     order_ids = [order.pk for order in orders]
     jobs = {job.order_id: job for job in ManufacturingJob.objects.filter(order_id__in=order_ids)}
+    _show_in_mes(orders, jobs)
     shop_rows, mes_rows = _rows_by_order(ShopOutbox, order_ids), _rows_by_order(MesOutbox, order_ids)
     redispatched = {}
     for order in orders:
@@ -137,6 +138,17 @@ def _handle_stuck(orders: list[Order], now: datetime) -> dict[int, str]:
             if cause and redispatch(order, cause, rows, now=now, span=span):
                 redispatched[order.pk] = cause
     return redispatched
+
+
+def _show_in_mes(orders: list[Order], jobs: dict[int, ManufacturingJob]) -> None:
+    """Copy the stuck marks onto MES's jobs (by order id), so operators see them in the MES API."""
+    ManufacturingJob.objects.filter(stuck_since__isnull=False).exclude(
+        order_id__in=[order.pk for order in orders]).update(stuck_since=None)
+    for order in orders:
+        job = jobs.get(order.pk)
+        if job is not None and job.stuck_since != order.stuck_since:
+            ManufacturingJob.objects.filter(pk=job.pk).update(stuck_since=order.stuck_since)
+            job.stuck_since = order.stuck_since
 
 
 def diagnose(order: Order, job: ManufacturingJob | None, shop_rows: list, mes_rows: list) -> tuple[str, list]:

@@ -19,5 +19,5 @@ class JobOutput(serializers.ModelSerializer):
         fields = [
             "order_id", "status", "metal", "price", "assignee_id",
             "volume_mm3", "surface_area_mm2", "triangle_count", "bbox_mm", "is_watertight",
-            "error_code", "error_message", "created_at", "priced_at", "approved_at", "stage_changed_at",
+            "error_code", "error_message", "stuck_since", "created_at", "priced_at", "approved_at", "stage_changed_at",
         ]

@@ -113,6 +113,18 @@ def test_marked_order_loses_its_mark_once_no_longer_overdue(priced_order, settin
     assert Order.objects.get(pk=priced_order).stuck_since is None
 
 
+def test_stuck_mark_shows_in_the_mes_api_and_goes_once_recovered(api, operator, priced_order, settings):
+    settings.STUCK_ORDER_DEADLINES_SECONDS = {"PRICE_CALCULATED": 3600}
+    detect(hours=2)
+    marked = api(operator).get(f"/api/v1/mes/orders/{priced_order}/").json()
+    settings.STUCK_ORDER_DEADLINES_SECONDS = {"PRICE_CALCULATED": 86400}
+    detect(hours=2)
+
+    assert marked["stuck_since"] is not None
+    assert (marked["status"], marked["order_id"]) == (S.PRICE_CALCULATED, priced_order)
+    assert ManufacturingJob.objects.get(order_id=priced_order).stuck_since is None
+
+
 def test_moving_on_clears_the_stuck_mark(api, seller, priced_order, settings):
     settings.STUCK_ORDER_DEADLINES_SECONDS = {"PRICE_CALCULATED": 0}
     detect(seconds=1)
