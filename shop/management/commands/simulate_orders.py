@@ -229,15 +229,15 @@ class Command(BaseCommand):
     help = "Drive N orders through their whole life over the HTTP APIs, with a share of failures."
 
     def add_arguments(self, parser):
-        parser.add_argument("--orders", type=int, default=20)
+        parser.add_argument("--orders", type=int, default=20, help="how many orders to drive (default 20)")
         parser.add_argument("--failure-share", type=float, default=0.2,
                             help="share of orders that meet a failure: " + ", ".join(FAILURE_KINDS))
-        parser.add_argument("--customers", type=int, default=5)
-        parser.add_argument("--sellers", type=int, default=2)
-        parser.add_argument("--operators", type=int, default=3)
+        parser.add_argument("--customers", type=int, default=5, help="simulated customers (default 5)")
+        parser.add_argument("--sellers", type=int, default=2, help="simulated sellers (default 2)")
+        parser.add_argument("--operators", type=int, default=3, help="simulated operators (default 3)")
         parser.add_argument("--timeout", type=float, default=120.0,
                             help="seconds an order may wait for the message queue before it counts as stuck")
-        parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
 
     def handle(self, *args, **options):
