@@ -129,21 +129,28 @@ def main(argv: list[str] | None = None) -> int:
     progress(f"machine: {machine()}")
     progress(f"setting up databases {world.shop_db}, {world.mes_db} and vhost {world.vhost or '/'}")
     figures: list[Figure] = []
+    failed = []
     try:
         world.setup()
         world.start_django()
         for name in SECTIONS:
             if name in chosen:
                 progress(f"[{name}] starting; {load_average()}")
-                figures += globals()[name](world, sizes)
+                try:
+                    figures += globals()[name](world, sizes)
+                except Exception as error:  # report it, keep the other sections' figures
+                    failed.append(name)
+                    progress(f"[{name}] FAILED: {error!r}"[:4000])
     finally:
         world.teardown()
     progress(f"\nmachine: {machine()}; client, server, PostgreSQL, RabbitMQ and the sink share the cores; "
              f"at the end: {load_average()}")
     progress(f"sizes: {'quick (smoke test only, figures meaningless)' if options.quick else 'full'}; "
              f"took {time.monotonic() - started:.0f} s\n")
-    progress(table(figures))
-    return 0
+    progress(table(figures) if figures else "(no figures)")
+    if failed:
+        progress(f"\nFAILED: {', '.join(failed)} (see above)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
