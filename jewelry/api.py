@@ -1,7 +1,5 @@
 """The one place errors become HTTP: every refusal is JSON ``{code, message}`` with a 4xx status."""
 
-import logging
-
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
@@ -11,8 +9,6 @@ from rest_framework.views import set_rollback
 from jewelry.errors import DomainError
 from tracing import metrics
 from tracing.spans import record_error
-
-log = logging.getLogger(__name__)
 
 
 def _first_message(detail) -> str:
