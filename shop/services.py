@@ -13,18 +13,17 @@ from django.utils import timezone
 from jewelry import outbox
 from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, NotFound
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
-from shop.lifecycle import FINAL_STATUSES, SYSTEM_OF_ROLE, OrderStatus, check_transition
+from shop.lifecycle import FINAL_STATUSES, POSITION, SYSTEM_OF_ROLE, OrderStatus, check_transition
 from shop.models import Metal, Order, OrderStatusChange, ShopOutbox
 from shop.signals import order_status_changed
 from tracing import spans
 
 MODEL_FORMATS = ("stl", "obj", "3mf")
 S = OrderStatus
-_POSITION = {status: index for index, status in enumerate(OrderStatus.values)}
 
 
 def _reached(current: str, target: str) -> bool:
-    return current in FINAL_STATUSES or _POSITION[current] >= _POSITION[target]
+    return current in FINAL_STATUSES or POSITION[current] >= POSITION[target]
 
 
 def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: int | None = None,

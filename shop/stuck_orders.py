@@ -18,7 +18,7 @@ from django.utils import timezone
 from jewelry import outbox
 from jewelry.messaging import route_for
 from mes.models import ManufacturingJob, MesOutbox
-from shop.lifecycle import FINAL_STATUSES, SYSTEM_OF_ROLE, TRANSITIONS, OrderStatus
+from shop.lifecycle import FINAL_STATUSES, POSITION, SYSTEM_OF_ROLE, TRANSITIONS, OrderStatus
 from shop.models import Order, ShopOutbox
 from tracing import attributes as A
 from tracing import metrics, spans
@@ -30,7 +30,6 @@ SCAN_LIMIT = 1000
 RESEND_AFTER = timedelta(hours=1)
 ORDER_STUCK = "order_stuck"  # error.type of the per-order span
 MANUFACTURING = (S.MANUFACTURING_APPROVED, S.MANUFACTURING_STARTED, S.MANUFACTURING_COMPLETED, S.PACKAGING)
-_POSITION = {status: index for index, status in enumerate(OrderStatus.values)}
 
 # Why a stuck order's message is sent again (the span event's and the counter's cause).
 OUTBOX_NOT_DELIVERED = "outbox_not_delivered"
@@ -63,9 +62,9 @@ def deadlines() -> dict[str, timedelta]:
 
 def waiting_for(status: str) -> str:
     """The system whose move takes an order out of ``status`` ("" for a final status)."""
-    position = _POSITION[status]
+    position = POSITION[status]
     forward = [role for (frm, to), role in TRANSITIONS.items()
-               if frm == status and _POSITION[to] == position + 1]
+               if frm == status and POSITION[to] == position + 1]
     return SYSTEM_OF_ROLE[forward[0]] if forward else ""
 
 
@@ -163,7 +162,7 @@ def diagnose(order: Order, job: ManufacturingJob | None, shop_rows: list, mes_ro
     if order.status == S.MANUFACTURING_APPROVED and job.stage == S.PRICE_CALCULATED:
         return APPROVAL_NOT_RECEIVED, _latest(shop_rows, "mes.approve_manufacturing")
     missed = [row for row in mes_rows if row.task_name == "shop.record_manufacturing_progress"
-              and _POSITION.get(row.payload.get("status"), -1) > _POSITION[order.status]]
+              and POSITION.get(row.payload.get("status"), -1) > POSITION[order.status]]
     return (PROGRESS_NOT_RECORDED, missed) if missed else ("", [])
 
 
