@@ -31,6 +31,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracing", choices=("off", "ours"), default="ours")
     parser.add_argument("--flows", type=int, default=300)
+    parser.add_argument("--exporter", choices=("otlp", "none"), default="otlp",
+                        help="with --tracing ours: none creates the spans but never encodes or sends them")
     parser.add_argument("--profile", action="store_true", help="print pyinstrument's call tree")
     options = parser.parse_args()
 
@@ -50,7 +52,8 @@ def _run(world, sink, options) -> None:
 
     tracing = {"TRACING_ENABLED": "false"}
     if options.tracing == "ours":
-        tracing = {"TRACING_ENABLED": "true", "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp",
+        tracing = {"TRACING_ENABLED": "true", "OTEL_TRACES_EXPORTER": options.exporter,
+                   "OTEL_METRICS_EXPORTER": options.exporter,
                    "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint, **SAMPLE_EVERYTHING}
     os.environ.update(world.env(**tracing))
     django.setup()
@@ -89,7 +92,8 @@ def _run(world, sink, options) -> None:
     from tracing import setup
 
     setup.flush()
-    print(f"tracing {options.tracing}: {cpu / options.flows * 1000:.2f} ms CPU per flow "
+    exporter = f" (exporter {options.exporter})" if options.tracing == "ours" else ""
+    print(f"tracing {options.tracing}{exporter}: {cpu / options.flows * 1000:.2f} ms CPU per flow "
           f"({options.flows} flows, 5 requests each)")
 
 

@@ -20,7 +20,7 @@ def approve_manufacturing(*, order_id: int, seller_id: int) -> Order:
     """The customer agreed to the price: release the order to the MES operators' queue."""
     with transaction.atomic():
         order = change_status(order_id=order_id, to_status=OrderStatus.MANUFACTURING_APPROVED,
-                              actor=_seller(seller_id), seller_id=seller_id)
+                              actor=_seller(seller_id), savepoint=False, seller_id=seller_id)
         outbox.enqueue(ShopOutbox, task_name="mes.approve_manufacturing", order_id=order.pk,
                        payload={"order_id": order.pk, "seller_id": seller_id})
     return order

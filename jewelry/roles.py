@@ -20,7 +20,10 @@ GROUP_ROLES = (Role.CUSTOMER, Role.SELLER, Role.OPERATOR, Role.SUPPORT, Role.DEV
 
 
 def roles_of(user) -> frozenset[str]:
-    """The user's roles, read once per request object (cached on the user)."""
+    """The user's roles, read once per request object (cached on the user).
+
+    Session users come with them (``jewelry.auth.RolesBackend``); others cost one query.
+    """
     if user is None or not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_alexandrite_roles", None)
@@ -28,9 +31,13 @@ def roles_of(user) -> frozenset[str]:
         if getattr(user, "is_api_client", False):
             cached = frozenset({Role.API_CLIENT})
         else:
-            cached = frozenset(user.groups.values_list("name", flat=True))
-        user._alexandrite_roles = cached
+            cached = frozenset(user.groups.filter(name__in=GROUP_ROLES).values_list("name", flat=True))
+        remember_roles(user, cached)
     return cached
+
+
+def remember_roles(user, roles: frozenset[str]) -> None:
+    user._alexandrite_roles = roles
 
 
 def has_role(user, *roles: str) -> bool:

@@ -88,6 +88,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Django's model backend, with the session user's roles read in the same query (jewelry/auth.py).
+AUTHENTICATION_BACKENDS = ["jewelry.auth.RolesBackend"]
 LOGIN_URL = "/accounts/login/"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -14,6 +14,7 @@ import threading
 
 import requests
 from opentelemetry import metrics, trace
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -118,13 +119,16 @@ def _sanitize_sensitive_headers() -> None:
     os.environ[SANITIZE_HEADERS_VARIABLE] = ",".join(configured + missing)
 
 
-def _instrument(tracer_provider, meter_provider) -> None:
+def _instrument(tracer_provider) -> None:
     from django.conf import settings
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor
 
-    common = {"tracer_provider": tracer_provider, "meter_provider": meter_provider}
+    # The instrumentations' own metrics (request, task and query duration histograms) stay off:
+    # the Collector derives the same rates and durations from the spans (spanmetrics), and
+    # recording them here cost a histogram update or two on every request and every query.
+    common = {"tracer_provider": tracer_provider, "meter_provider": NoOpMeterProvider()}
     if not DjangoInstrumentor().is_instrumented_by_opentelemetry:
         DjangoInstrumentor().instrument(request_hook=redaction.scrub_query_attributes, **common)
     if not CeleryInstrumentor().is_instrumented_by_opentelemetry:
@@ -158,7 +162,7 @@ def configure_tracing() -> bool:
     trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(meter_provider)
     _state["tracer_provider"], _state["meter_provider"] = tracer_provider, meter_provider
-    _instrument(tracer_provider, meter_provider)
+    _instrument(tracer_provider)
     atexit.register(shutdown)
     return True
 

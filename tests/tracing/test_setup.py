@@ -176,7 +176,7 @@ def test_s3_storage_calls_are_traced_when_models_live_in_s3(settings, spans):
     from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 
     settings.STORAGE_BACKEND = "s3"
-    setup._instrument(setup.tracer_provider(), None)
+    setup._instrument(setup.tracer_provider())
     try:
         s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:1", region_name="eu-west-1",
                           aws_access_key_id="AKIAEXAMPLEKEYID", aws_secret_access_key="example-secret",
@@ -189,3 +189,14 @@ def test_s3_storage_calls_are_traced_when_models_live_in_s3(settings, spans):
     [call] = [span for span in spans.get_finished_spans() if span.kind == trace.SpanKind.CLIENT]
     assert (call.name, call.attributes["rpc.method"]) == ("S3.HeadObject", "HeadObject")
     assert "example-secret" not in str(dict(call.attributes))
+
+
+def test_instrumentations_record_no_metrics_of_their_own():
+    """Request and query durations come from the Collector's span metrics, not from each process."""
+    from opentelemetry.instrumentation.django.middleware.otel_middleware import _DjangoMiddleware
+    from opentelemetry.metrics import NoOpMeter
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    assert isinstance(_DjangoMiddleware._meter, NoOpMeter)
+    # ...while the business metrics keep the SDK's provider (tracing/metrics.py).
+    assert isinstance(setup._state["meter_provider"], MeterProvider)
