@@ -14,13 +14,12 @@ from celery import signals as celery_signals
 from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import transaction
-from opentelemetry import metrics
 from opentelemetry.metrics import Observation
 
 from shop.lifecycle import OrderStatus
 from shop.signals import order_status_changed
 from tracing import attributes as A
-from tracing import spans
+from tracing import setup, spans
 
 # From seconds (the demo, pricing) to months (manufacturing); 900 s is the pricing-backlog alert's line.
 DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400,
@@ -61,8 +60,14 @@ def _get(name: str):
     if not _instruments:
         with _lock:
             if not _instruments:
-                _instruments.update(_create_instruments(metrics.get_meter_provider()))
+                _instruments.update(_create_instruments(setup.meter_provider()))
     return _instruments[name]
+
+
+def forget_instruments() -> None:
+    """After a fork: the next measurement makes instruments on this process's own provider."""
+    with _lock:
+        _instruments.clear()
 
 
 def use_meter_provider(provider) -> None:

@@ -3,13 +3,14 @@
 Configured from the standard ``OTEL_*`` variables (docs/tracing.md). Called from
 ``TracingConfig.ready()``; gunicorn's ``post_fork`` and Celery's
 ``worker_process_init`` call ``after_fork()`` so forked workers export on their own
-connections; ``flush()`` runs before a worker exits, and every wait on the backend
+connections and report metrics under their own ``service.instance.id``; ``flush()`` runs before a worker exits, and every wait on the backend
 is bounded so that a dead Collector never holds a request or a shutdown.
 """
 
 import atexit
 import logging
 import os
+import socket
 import threading
 
 import requests
@@ -17,7 +18,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
@@ -32,8 +33,9 @@ DEFAULT_FLUSH_TIMEOUT_MILLIS = 5_000
 HTTP_PROTOBUF = "http/protobuf"
 SANITIZE_HEADERS_VARIABLE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
 
-_state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "sessions": [],
-                "backend_stuck": False}
+_state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "metrics_enabled": False,
+                "sessions": [], "backend_stuck": False}
+_lock = threading.Lock()
 
 
 def _exporter_names(variable: str, default: str) -> list[str]:
@@ -155,13 +157,10 @@ def configure_tracing() -> bool:
         return False
 
     _sanitize_sensitive_headers()
-    resource = build_resource()
-    tracer_provider = build_tracer_provider(resource)
-    meter_provider = MeterProvider(resource=resource, metric_readers=_metric_readers(),
-                                   shutdown_on_exit=False)
+    tracer_provider = build_tracer_provider(build_resource())
     trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(meter_provider)
-    _state["tracer_provider"], _state["meter_provider"] = tracer_provider, meter_provider
+    _state["tracer_provider"] = tracer_provider
+    _state["metrics_enabled"] = True
     _instrument(tracer_provider)
     atexit.register(shutdown)
     return True
@@ -171,11 +170,43 @@ def tracer_provider() -> TracerProvider | None:
     return _state["tracer_provider"]
 
 
+def meter_provider() -> metrics.MeterProvider:
+    """This process's meter provider for the business metrics, made at the first measurement.
+
+    Made per process, not before a fork: cumulative series are told apart by
+    ``service.instance.id`` (Prometheus' ``instance`` label), so each gunicorn worker
+    and Celery child must carry its own. A no-op provider when tracing is off.
+    """
+    if not _state["metrics_enabled"]:
+        return NoOpMeterProvider()
+    provider = _state["meter_provider"]
+    if provider is None:
+        with _lock:
+            provider = _state["meter_provider"]
+            if provider is None:
+                provider = MeterProvider(resource=process_resource(), metric_readers=_metric_readers(),
+                                         shutdown_on_exit=False)
+                _state["meter_provider"] = provider
+    return provider
+
+
+def process_resource() -> Resource:
+    """The resource with ``service.instance.id`` = the configured id (or host name) + "/" + pid."""
+    resource = build_resource()
+    instance = resource.attributes.get(SERVICE_INSTANCE_ID) or socket.gethostname()
+    return resource.merge(Resource({SERVICE_INSTANCE_ID: f"{instance}/{os.getpid()}"}))
+
+
 def after_fork() -> None:
     """In a freshly forked worker: the SDK restarts its export threads; we drop inherited sockets."""
     _state["backend_stuck"] = False
     for session in _state["sessions"]:
         session.close()
+    # A provider the parent made would report under the parent's service.instance.id.
+    from tracing import metrics as business_metrics
+
+    _state["meter_provider"] = None
+    business_metrics.forget_instruments()
 
 
 def _within(timeout_millis: int, work) -> bool:

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from opentelemetry import metrics as otel_metrics
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
@@ -33,7 +32,7 @@ def reader():
     memory = InMemoryMetricReader()
     metrics.use_meter_provider(MeterProvider(metric_readers=[memory]))
     yield memory
-    metrics.use_meter_provider(otel_metrics.get_meter_provider())
+    metrics.forget_instruments()
 
 
 def collected(reader) -> dict:

@@ -199,4 +199,29 @@ def test_instrumentations_record_no_metrics_of_their_own():
 
     assert isinstance(_DjangoMiddleware._meter, NoOpMeter)
     # ...while the business metrics keep the SDK's provider (tracing/metrics.py).
-    assert isinstance(setup._state["meter_provider"], MeterProvider)
+    assert isinstance(setup.meter_provider(), MeterProvider)
+
+
+def _instance_id(provider) -> str:
+    return provider._sdk_config.resource.attributes["service.instance.id"]
+
+
+def test_each_forked_worker_reports_metrics_under_its_own_instance(monkeypatch):
+    """Gunicorn workers and Celery children of one pod must not share cumulative series."""
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.instance.id=pod-7")
+    monkeypatch.setitem(setup._state, "meter_provider", None)
+    parent = _instance_id(setup.meter_provider())
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: what post_fork / worker_process_init do, then its first measurement
+        try:
+            setup.after_fork()
+            os.write(write, _instance_id(setup.meter_provider()).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    in_child = os.read(read, 200).decode()
+    os.waitpid(child, 0)
+
+    assert parent == f"pod-7/{os.getpid()}"
+    assert in_child == f"pod-7/{child}"
