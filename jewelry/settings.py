@@ -174,6 +174,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 OUTBOX_RELAY_INTERVAL_SECONDS = env.float("OUTBOX_RELAY_INTERVAL_SECONDS", default=30.0)
 OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=10.0)
+# A model whose pricing kills the worker (out of memory, a crash in native code) comes back
+# with every redelivery; after this many unfinished runs MES refuses it instead (docs/messages.md).
+PRICING_CRASH_LIMIT = env.int("PRICING_CRASH_LIMIT", default=3)
 
 # --- lost orders (docs/lost-orders.md): how long an order may stay in a status -------
 STUCK_ORDER_SCAN_INTERVAL_SECONDS = env.float("STUCK_ORDER_SCAN_INTERVAL_SECONDS", default=300.0)

@@ -5,8 +5,12 @@ move against the one lifecycle table (``shop.lifecycle``) and applies it only if
 the job is still where the caller saw it, so two operators cannot both win.
 """
 
+import contextlib
+
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jewelry import outbox
@@ -60,13 +64,37 @@ def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str) 
     Idempotent: a job already priced, or already refused for this same file, is left alone.
     Storage and database errors propagate so the task retries them.
     """
-    job, _ = ManufacturingJob.objects.get_or_create(
+    job, created = ManufacturingJob.objects.get_or_create(
         order_id=order_id,
-        defaults={"customer_id": customer_id, "metal": metal, "model_key": model_key},
+        defaults={"customer_id": customer_id, "metal": metal, "model_key": model_key,
+                  "unfinished_pricing_runs": 1},
     )
     spans.annotate_job(job)
     if job.stage != S.SUBMITTED or (job.error_code and job.model_key == model_key):
         return job  # a redelivered message: the first delivery did the work
+    if not created:
+        crashes = job.unfinished_pricing_runs
+        if crashes >= settings.PRICING_CRASH_LIMIT:
+            return _refuse_pricing(job, model_key, "pricing_crashed",
+                                   f"Pricing this model stopped the MES worker {crashes} times; "
+                                   "check the model (size, geometry) and upload it again.")
+        # Committed before the work starts: if this run dies too, the next delivery knows.
+        runs = F("unfinished_pricing_runs") + 1
+        ManufacturingJob.objects.filter(pk=job.pk).update(unfinished_pricing_runs=runs)
+    try:
+        return _price(job, metal=metal, model_key=model_key)
+    except Exception:
+        _pricing_run_ended(job)  # it failed, but it ended: not a crash
+        raise
+
+
+def _pricing_run_ended(job: ManufacturingJob) -> None:
+    with contextlib.suppress(DatabaseError):  # the database itself failing: let the original error speak
+        ManufacturingJob.objects.filter(pk=job.pk).update(unfinished_pricing_runs=0)
+
+
+def _price(job: ManufacturingJob, *, metal: str, model_key: str) -> ManufacturingJob:
+    order_id = job.order_id
     try:
         with default_storage.open(model_key, "rb") as model_file:
             data = model_file.read()
@@ -95,6 +123,7 @@ def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str) 
             volume_mm3=measured.volume_mm3, surface_area_mm2=measured.surface_area_mm2,
             triangle_count=measured.triangle_count, bbox_mm=list(measured.bbox_mm),
             is_watertight=measured.is_watertight, error_code="", error_message="",
+            unfinished_pricing_runs=0,
         )
         _report_to_shop("shop.record_price", job, price=str(price))
     return job
@@ -106,7 +135,7 @@ def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: s
     metrics.record_error(code=code, system="mes")
     with transaction.atomic(using=MES_DB):
         ManufacturingJob.objects.filter(pk=job.pk).update(
-            model_key=model_key, error_code=code, error_message=message[:500]
+            model_key=model_key, error_code=code, error_message=message[:500], unfinished_pricing_runs=0
         )
         job.model_key, job.error_code, job.error_message = model_key, code, message[:500]
         _report_to_shop("shop.record_pricing_failure", job, error_code=code, error_message=message)

@@ -14,7 +14,7 @@ from shop.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tests.factories import cube_stl
 from tests.flows import upload
-from tests.processes import celery_worker, publishing_to, purge_queues, wait_until
+from tests.processes import celery_worker, process_env, publishing_to, purge_queues, wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
@@ -45,3 +45,33 @@ def test_worker_killed_while_pricing_gets_the_message_again_and_prices_once(api,
     assert OrderStatusChange.objects.filter(order_id=order_id, to_status=S.PRICE_CALCULATED).count() == 1
     assert MesOutbox.objects.filter(order_id=order_id, task_name="shop.record_price").count() == 1
     assert str(Order.objects.get(pk=order_id).price) == "1081.00"
+
+
+def test_a_model_that_kills_every_worker_is_refused_after_the_crash_limit(api, customer):
+    """Without a limit the message would come back forever and hold the pricing queue (prefetch 1)."""
+    purge_queues()
+    shop = api(customer)
+    with celery_worker(concurrency=1, env=process_env(PRICING_CRASH_LIMIT=2)) as worker, publishing_to():
+        order_id = shop.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+        assert upload(shop, order_id, cube_stl(10)).status_code == 200
+        model_path = Order.objects.get(pk=order_id).model_file.path
+        os.replace(model_path, model_path + ".real")
+        os.mkfifo(model_path)  # every pricing run blocks opening it, and is killed there
+
+        assert shop.post(f"/api/v1/shop/orders/{order_id}/submit/").status_code == 202
+        for run in (1, 2):
+            wait_until(lambda run=run: ManufacturingJob.objects.filter(
+                order_id=order_id, unfinished_pricing_runs=run).exists(),
+                timeout=60, message=lambda: f"pricing run {run} to start; worker log:\n{worker.log()}")
+            worker.kill_child()
+
+        wait_until(lambda: Order.objects.filter(pk=order_id, error_code="pricing_crashed").exists(), timeout=60,
+                   message=lambda: f"the order to be refused; worker log:\n{worker.log()}")
+        log = worker.log()
+
+    task_id = str(ShopOutbox.objects.get(order_id=order_id, task_name="mes.price_order").pk)
+    assert log.count(f"Task mes.price_order[{task_id}] received") == 3  # two deaths, then the refusal
+    assert f"Task mes.price_order[{task_id}] succeeded" in log  # the third delivery ends it: acknowledged
+    order, job = Order.objects.get(pk=order_id), ManufacturingJob.objects.get(order_id=order_id)
+    assert (order.status, order.price, job.unfinished_pricing_runs) == (S.SUBMITTED, None, 0)
+    assert "stopped the MES worker 2 times" in order.error_message
