@@ -47,7 +47,7 @@ class ManufacturingJob(models.Model):
     # Copied from the shop's order by the stuck-order detector, so MES sees the mark too.
     stuck_since = models.DateTimeField(null=True, blank=True)
     # Pricing runs that started and never ended: each one a worker that died mid-task.
-    unfinished_pricing_runs = models.PositiveSmallIntegerField(default=0)
+    unfinished_pricing_runs = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     created_at = models.DateTimeField(default=timezone.now)
     priced_at = models.DateTimeField(null=True, blank=True)
