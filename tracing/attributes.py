@@ -41,6 +41,10 @@ HTTP_TARGET = "http.target"
 HTTP_URL = "http.url"
 URL_FULL = "url.full"
 URL_QUERY = "url.query"
+# The caller's address, set by the Django instrumentation (old and new conventions);
+# tracing.redaction keeps only its network (/24, IPv6 /48).
+CLIENT_ADDRESS_ATTRIBUTES = ("net.peer.ip", "http.client_ip", "net.sock.peer.addr", "client.address",
+                             "network.peer.address")
 
 # --- errors (semantic conventions: error.type; status description holds the message)
 ERROR_TYPE = "error.type"

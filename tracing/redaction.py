@@ -1,10 +1,12 @@
 """What of a request may go on a span: anything but personal data and secrets.
 
 Request parameters pass ``safe_params``; query strings the Django instrumentation
-records are masked by ``scrub_query_attributes``; captured headers are masked by
-name (``SENSITIVE_HEADERS``, enforced by tracing.setup).
+records are masked and client addresses cut to their network by
+``scrub_request_attributes``; captured headers are masked by name
+(``SENSITIVE_HEADERS``, enforced by tracing.setup).
 """
 
+import ipaddress
 import re
 from urllib.parse import parse_qsl, urlencode
 
@@ -67,10 +69,27 @@ def scrub_query(query: str) -> str:
                       for key, value in pairs])
 
 
-def scrub_query_attributes(span, request) -> None:
-    """Django instrumentation request_hook: mask the query string it copied into URL attributes."""
+def client_network(address: str) -> str:
+    """An IP address cut to its network (IPv4 /24, IPv6 /48): where from, not who."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return REDACTED
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def scrub_request_attributes(span, request) -> None:
+    """Django instrumentation request_hook: client address to its network, query string masked."""
+    if not span.is_recording():
+        return
+    attributes = span.attributes
+    for name in A.CLIENT_ADDRESS_ATTRIBUTES:
+        address = attributes.get(name)
+        if isinstance(address, str):
+            span.set_attribute(name, client_network(address))
     query = request.META.get("QUERY_STRING")
-    if not query or not span.is_recording():
+    if not query:
         return
     scrubbed = scrub_query(query)
     if scrubbed == query:

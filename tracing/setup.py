@@ -132,7 +132,7 @@ def _instrument(tracer_provider) -> None:
     # recording them here cost a histogram update or two on every request and every query.
     common = {"tracer_provider": tracer_provider, "meter_provider": NoOpMeterProvider()}
     if not DjangoInstrumentor().is_instrumented_by_opentelemetry:
-        DjangoInstrumentor().instrument(request_hook=redaction.scrub_query_attributes, **common)
+        DjangoInstrumentor().instrument(request_hook=redaction.scrub_request_attributes, **common)
     if not CeleryInstrumentor().is_instrumented_by_opentelemetry:
         # Also in web processes: apply_async must carry the trace context to the worker.
         CeleryInstrumentor().instrument(**common)

@@ -7,7 +7,7 @@ import pytest
 
 from tests.tracing.helpers import everything_said, server_spans
 from tracing import attributes as A
-from tracing.redaction import REDACTED, safe_params, scrub_query
+from tracing.redaction import REDACTED, client_network, safe_params, scrub_query
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +86,21 @@ def test_parameters_are_scalars_shortened_and_bounded_in_number():
 
 def test_query_string_without_personal_data_is_left_as_it_is():
     assert scrub_query("status=SUBMITTED&page=2") == "status=SUBMITTED&page=2"
+
+
+def test_the_client_address_is_cut_to_its_network(api, customer, spans):
+    api(customer).get("/api/v1/shop/orders/", REMOTE_ADDR="203.0.113.77")
+
+    span = the_server_span(spans)
+    addresses = {name: span.attributes[name] for name in A.CLIENT_ADDRESS_ATTRIBUTES if name in span.attributes}
+    assert addresses and set(addresses.values()) == {"203.0.113.0/24"}
+    assert not [text for text in everything_said(span) if "203.0.113.77" in text]
+
+
+@pytest.mark.parametrize(("address", "network"), [
+    ("198.51.100.200", "198.51.100.0/24"),
+    ("2001:db8:1234:5678::1", "2001:db8:1234::/48"),
+    ("not-an-address", REDACTED),
+])
+def test_client_network(address, network):
+    assert client_network(address) == network
