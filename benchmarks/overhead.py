@@ -5,7 +5,10 @@ Variants run interleaved, each round in a rotated order, each on a fresh gunicor
 - ``ours``: our set-up (tracing/setup.py), 100% sampling, OTLP/HTTP to a local sink;
 - ``zero-code``: TRACING_ENABLED=false under ``opentelemetry-instrument`` with the same OTEL_*:
   the upstream agent's Django/psycopg2/Celery spans, none of our attributes;
-- ``ours, backend down``: ours, exporting to an endpoint that accepts and never answers.
+- ``ours, backend down``: ours, exporting to an endpoint that accepts and never answers;
+- ``ours, 10% head-sampled``: ours with ``OTEL_TRACES_SAMPLER_ARG=0.1``, not a deploy
+  setting (errors in the other 90% would be lost before the Collector's tail sampling):
+  the price of 100% sampling, measured beside it.
 Submit publishes to RabbitMQ and no worker consumes: the web path is measured, not pricing.
 """
 
@@ -22,6 +25,7 @@ from benchmarks.sink import count_spans
 
 SECTION = "web overhead"
 OFF, OURS, ZERO_CODE, DOWN = "off", "ours", "zero-code", "ours, backend down"
+SAMPLED = "ours, 10% head-sampled"
 WORKERS = 2
 CONCURRENCY = 4  # two requests in flight per sync worker keeps both workers busy
 QUEUE_JOBS = 1_000  # approved jobs, so the operator's page renders 50 rows
@@ -33,6 +37,7 @@ class Variant:
     traced: bool
     sink_mode: str | None = None
     zero_code: bool = False
+    sample_ratio: float = 1.0
 
 
 VARIANTS = (
@@ -40,6 +45,7 @@ VARIANTS = (
     Variant(OURS, traced=True, sink_mode="ok"),
     Variant(ZERO_CODE, traced=True, sink_mode="ok", zero_code=True),
     Variant(DOWN, traced=True, sink_mode="hang"),
+    Variant(SAMPLED, traced=True, sink_mode="ok", sample_ratio=0.1),
 )
 
 
@@ -50,7 +56,8 @@ def zero_code_available() -> bool:
 def _env(world: BenchWorld, variant: Variant, endpoint: str | None) -> dict:
     if not variant.traced:
         return world.env()
-    otel = {**SAMPLE_EVERYTHING, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+    otel = {**SAMPLE_EVERYTHING, "OTEL_TRACES_SAMPLER_ARG": str(variant.sample_ratio),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none"}
     return world.env(TRACING_ENABLED="false" if variant.zero_code else "true", **otel)
