@@ -95,8 +95,8 @@ def scrub_request_attributes(span, request) -> None:
     if scrubbed == query:
         return
     for name in _QUERY_ATTRIBUTES:
-        value = span.attributes.get(name)
+        value = attributes.get(name)
         if isinstance(value, str):
             span.set_attribute(name, f"{value.split('?', 1)[0]}?{scrubbed}")
-    if span.attributes.get(A.URL_QUERY):
+    if attributes.get(A.URL_QUERY):
         span.set_attribute(A.URL_QUERY, scrubbed)

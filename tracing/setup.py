@@ -33,8 +33,8 @@ DEFAULT_FLUSH_TIMEOUT_MILLIS = 5_000
 HTTP_PROTOBUF = "http/protobuf"
 SANITIZE_HEADERS_VARIABLE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
 
-_state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "metrics_enabled": False,
-                "sessions": [], "backend_stuck": False}
+_state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "sessions": [],
+                "backend_stuck": False}
 _lock = threading.Lock()
 
 
@@ -160,7 +160,6 @@ def configure_tracing() -> bool:
     tracer_provider = build_tracer_provider(build_resource())
     trace.set_tracer_provider(tracer_provider)
     _state["tracer_provider"] = tracer_provider
-    _state["metrics_enabled"] = True
     _instrument(tracer_provider)
     atexit.register(shutdown)
     return True
@@ -177,7 +176,7 @@ def meter_provider() -> metrics.MeterProvider:
     ``service.instance.id`` (Prometheus' ``instance`` label), so each gunicorn worker
     and Celery child must carry its own. A no-op provider when tracing is off.
     """
-    if not _state["metrics_enabled"]:
+    if _state["tracer_provider"] is None:  # tracing is off in this process
         return NoOpMeterProvider()
     provider = _state["meter_provider"]
     if provider is None:
