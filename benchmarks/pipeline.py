@@ -41,7 +41,7 @@ def _submitted_orders(count: int) -> list[int]:
 
 
 def _priced(ids: list[int]) -> int:
-    from shop.lifecycle import OrderStatus
+    from jewelry.lifecycle import OrderStatus
     from shop.models import Order
 
     return Order.objects.filter(pk__in=ids, status=OrderStatus.PRICE_CALCULATED).count()
@@ -50,7 +50,7 @@ def _priced(ids: list[int]) -> int:
 def _last_priced_at(ids: list[int]) -> datetime:
     from django.db.models import Max
 
-    from shop.lifecycle import OrderStatus
+    from jewelry.lifecycle import OrderStatus
     from shop.models import OrderStatusChange
 
     return OrderStatusChange.objects.filter(order_id__in=ids, to_status=OrderStatus.PRICE_CALCULATED) \

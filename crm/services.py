@@ -6,7 +6,7 @@ from crm.models import OrderNote
 from jewelry import outbox
 from jewelry.errors import InvalidInput, NotFound
 from jewelry.roles import Actor, Role
-from shop.lifecycle import OrderStatus
+from jewelry.lifecycle import OrderStatus
 from shop.models import Order, ShopOutbox
 from shop.services import change_status
 from tracing import spans

@@ -7,8 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from jewelry.errors import DomainError
-from tracing import metrics
-from tracing.spans import record_error
+from tracing import record
 
 
 def _first_message(detail) -> str:
@@ -28,8 +27,7 @@ def error_body(code: str, message: str, **extra) -> dict:
 def exception_handler(exc, context):
     """DRF's exception handler: domain errors, DRF errors and Django's 404/403 in one shape."""
     if isinstance(exc, DomainError):
-        record_error(code=exc.code, message=exc.message, exception=exc)
-        metrics.record_error(code=exc.code, system=metrics.system_of_path(context["request"].path))
+        record.refusal(code=exc.code, message=exc.message)
         set_rollback()
         return Response(error_body(exc.code, exc.message), status=exc.http_status)
     if isinstance(exc, Http404):
@@ -41,7 +39,7 @@ def exception_handler(exc, context):
     code = exc.default_code if not isinstance(exc, drf.ValidationError) else "invalid_input"
     extra = {"fields": exc.detail} if isinstance(exc, drf.ValidationError) else {}
     message = _first_message(exc.detail)
-    record_error(code=code, message=message)
+    record.refusal(code=code, message=message)
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header

@@ -24,6 +24,15 @@ class Route:
     def exchange(self) -> str:
         return EXCHANGE.name
 
+    @property
+    def destination(self) -> str:
+        return destination_name(self.exchange, self.routing_key)
+
+
+def destination_name(exchange: str, routing_key: str) -> str:
+    """``messaging.destination.name`` for RabbitMQ: ``<exchange>:<routing key>``, or the key alone."""
+    return f"{exchange}:{routing_key}" if exchange else routing_key
+
 
 ROUTES: dict[str, Route] = {
     # shop / crm -> mes
@@ -47,5 +56,14 @@ QUEUES = (
 def route_for(task_name: str) -> Route:
     return ROUTES[task_name]
 
+
 # Failures worth retrying with backoff: storage and database hiccups, not bad data.
 TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
+# Every consumer's retry policy (Celery task options): 2, 4, 8, ... s, capped at 300 s, six times.
+RETRY = {"autoretry_for": TRANSIENT_ERRORS, "max_retries": 6, "retry_backoff": 2, "retry_backoff_max": 300,
+         "retry_jitter": True}
+
+
+def retry_backoff(retries: int) -> int:
+    """Seconds before retry number ``retries + 1`` under ``RETRY``, for a task that retries by hand."""
+    return min(RETRY["retry_backoff"] ** (retries + 1), RETRY["retry_backoff_max"])

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from jewelry.outbox import OutboxMessage
-from shop.lifecycle import OrderStatus
+from jewelry.lifecycle import OrderStatus
 
 
 class MetalPrice(models.Model):

@@ -2,7 +2,7 @@
 
 from jewelry.errors import NotFound
 from mes.models import ManufacturingJob
-from shop.lifecycle import OrderStatus
+from jewelry.lifecycle import OrderStatus
 
 QUEUE_FIELDS = ("id", "order_id", "metal", "price", "approved_at", "volume_mm3", "triangle_count")
 

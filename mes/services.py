@@ -1,8 +1,9 @@
 """What MES does: price a submitted model, accept approvals, and move jobs through the workshop.
 
-``_move_job`` is the only code that writes ``ManufacturingJob.stage``; it checks the
-move against the one lifecycle table (``shop.lifecycle``) and applies it only if
-the job is still where the caller saw it, so two operators cannot both win.
+``_move_job`` is the only code that writes ``ManufacturingJob.stage``: it checks the
+move against the one lifecycle table (``jewelry.lifecycle``), applies it only if the
+job is still where the caller saw it (so two operators cannot both win), and sends
+the lifecycle's one signal, as the shop does for its orders.
 """
 
 import contextlib
@@ -18,8 +19,8 @@ from jewelry.errors import Conflict, InvalidModelFile, NotFound, PermissionRefus
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
 from mes import geometry, pricing
 from mes.models import ManufacturingJob, MesOutbox, MetalPrice
-from shop.lifecycle import OrderStatus, check_transition
-from tracing import metrics, spans
+from jewelry.lifecycle import OrderStatus, Transition, check_transition, order_status_changed
+from tracing import record, spans
 
 S = OrderStatus
 MES_DB = "mes"
@@ -30,7 +31,7 @@ class JobMovedMeanwhile(Conflict):
 
 
 def _move_job(job: ManufacturingJob, *, to_stage: str, actor: Actor, **fields) -> ManufacturingJob:
-    previous_stage = job.stage
+    previous_stage, previous_changed_at = job.stage, job.stage_changed_at
     check_transition(job.stage, to_stage, actor.role)
     now = timezone.now()
     moved = ManufacturingJob.objects.filter(pk=job.pk, stage=job.stage).update(
@@ -41,7 +42,13 @@ def _move_job(job: ManufacturingJob, *, to_stage: str, actor: Actor, **fields) -
     job.stage, job.stage_changed_at = to_stage, now
     for name, value in fields.items():
         setattr(job, name, value)
-    spans.job_moved(job, previous_stage=previous_stage, actor=actor)
+    spans.annotate_job(job)
+    order_status_changed.send(sender=ManufacturingJob, transition=Transition(
+        order_id=job.order_id, from_status=previous_stage, to_status=to_stage, at=now,
+        actor_id=actor.user_id, actor_role=actor.role, system="mes", record="mes_job",
+        database=MES_DB, previous_status_changed_at=previous_changed_at,
+        customer_id=job.customer_id, operator_id=job.assignee_id,
+    ))
     return job
 
 
@@ -112,7 +119,7 @@ def _price(job: ManufacturingJob, *, metal: str, model_key: str) -> Manufacturin
         price_per_gram=metal_price.price_per_gram,
         labour_cost=metal_price.labour_cost,
     )
-    spans.annotate_geometry(measured, price=price)
+    record.model_measured(measured, price=price)
     with transaction.atomic(using=MES_DB):
         job = _job(order_id, lock=True)
         if job.stage != S.SUBMITTED:
@@ -131,8 +138,7 @@ def _price(job: ManufacturingJob, *, metal: str, model_key: str) -> Manufacturin
 
 def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: str,
                     exception: Exception | None = None) -> ManufacturingJob:
-    spans.record_error(code=code, message=message, exception=exception)
-    metrics.record_error(code=code, system="mes")
+    record.error(code=code, message=message, system="mes", exception=exception)
     with transaction.atomic(using=MES_DB):
         ManufacturingJob.objects.filter(pk=job.pk).update(
             model_key=model_key, error_code=code, error_message=message[:500], unfinished_pricing_runs=0

@@ -4,16 +4,9 @@ from celery import shared_task
 from django.conf import settings
 
 from jewelry import outbox
-from jewelry.messaging import TRANSIENT_ERRORS
+from jewelry.messaging import RETRY, TRANSIENT_ERRORS, retry_backoff
 from mes import services
 from mes.models import MesOutbox
-
-RETRY = {"max_retries": 6, "retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True}
-
-
-def pricing_backoff(retries: int) -> int:
-    """Seconds before retry number ``retries + 1``: 2, 4, 8, ... capped at 300."""
-    return min(2 ** (retries + 1), RETRY["retry_backoff_max"])
 
 
 @shared_task(name="mes.price_order", bind=True, max_retries=RETRY["max_retries"])
@@ -26,7 +19,7 @@ def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key:
             services.give_up_pricing(order_id=order_id, code="pricing_unavailable",
                                      reason=f"Pricing kept failing: {exc!r}")
             return
-        raise self.retry(exc=exc, countdown=pricing_backoff(self.request.retries))
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries))
     except Exception as exc:
         # A bug or an input nobody foresaw fails the same way on every retry:
         # record it where CRM and MES see it instead of dropping the order.
@@ -34,7 +27,7 @@ def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key:
         raise
 
 
-@shared_task(name="mes.approve_manufacturing", autoretry_for=TRANSIENT_ERRORS, **RETRY)
+@shared_task(name="mes.approve_manufacturing", **RETRY)
 def approve_manufacturing(*, order_id: int, seller_id: int):
     services.approve_manufacturing(order_id=order_id, seller_id=seller_id)
 

@@ -13,17 +13,13 @@ from django.utils import timezone
 from jewelry import outbox
 from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, NotFound
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
-from shop.lifecycle import FINAL_STATUSES, POSITION, SYSTEM_OF_ROLE, OrderStatus, check_transition
+from jewelry.lifecycle import (SYSTEM_OF_ROLE, OrderStatus, Transition, check_transition, order_status_changed,
+                               reached)
 from shop.models import Metal, Order, OrderStatusChange, ShopOutbox
-from shop.signals import order_status_changed
-from tracing import spans
+from tracing import record, spans
 
 MODEL_FORMATS = ("stl", "obj", "3mf")
 S = OrderStatus
-
-
-def _reached(current: str, target: str) -> bool:
-    return current in FINAL_STATUSES or POSITION[current] >= POSITION[target]
 
 
 def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: int | None = None,
@@ -62,8 +58,13 @@ def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: i
             system=SYSTEM_OF_ROLE[actor.role],
             trace_id=spans.current_trace_id(),
         )
-        order_status_changed.send(sender=Order, order=order, change=change, previous_status=previous,
-                                  previous_status_changed_at=previous_changed_at)
+        order_status_changed.send(sender=Order, transition=Transition(
+            order_id=order.pk, from_status=previous, to_status=to_status, at=now,
+            actor_id=actor.user_id, actor_role=actor.role, system=change.system, record="order",
+            database=change._state.db, previous_status_changed_at=previous_changed_at,
+            order_created_at=order.created_at, customer_id=order.customer_id,
+            seller_id=order.seller_id, operator_id=order.operator_id,
+        ))
     return order
 
 
@@ -122,8 +123,8 @@ def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
         "model_size": uploaded_file.size,
         "model_sha256": _sha256(uploaded_file),
     }
-    spans.annotate_model(file_name=file_name, file_format=model_format,
-                         size=uploaded_file.size, sha256=details["model_sha256"])
+    record.model_received(file_name=file_name, file_format=model_format,
+                          size=uploaded_file.size, sha256=details["model_sha256"])
     # Storage is not transactional: write the file first, point the order at it second.
     order.model_file.save(file_name, uploaded_file, save=False)
     details["model_file"] = order.model_file.name
@@ -176,7 +177,7 @@ def record_pricing_failure(*, order_id: int, error_code: str, error_message: str
         error_code=error_code[:64], error_message=error_message[:500],
         stuck_since=None,  # now it waits for the customer's new file: not lost
     )
-    spans.record_error(code=error_code, message=error_message)
+    record.failure_reported(code=error_code, message=error_message)
     if not updated and not Order.objects.filter(pk=order_id).exists():
         raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
 
@@ -186,7 +187,7 @@ def record_manufacturing_progress(*, order_id: int, status: str, operator_id: in
     order = Order.objects.filter(pk=order_id).only("status").first()
     if order is None:
         raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
-    if _reached(order.status, status):
+    if reached(order.status, status):
         return None  # a redelivery, or a later report already arrived
     actor = Actor(user_id=operator_id, role=Role.OPERATOR)
     extra = {"operator_id": operator_id} if status == S.MANUFACTURING_STARTED else {}

@@ -18,10 +18,10 @@ from django.utils import timezone
 from jewelry import outbox
 from jewelry.messaging import route_for
 from mes.models import ManufacturingJob, MesOutbox
-from shop.lifecycle import FINAL_STATUSES, POSITION, SYSTEM_OF_ROLE, TRANSITIONS, OrderStatus
+from jewelry.lifecycle import FINAL_STATUSES, POSITION, SYSTEM_OF_ROLE, TRANSITIONS, OrderStatus
 from shop.models import Order, ShopOutbox
 from tracing import attributes as A
-from tracing import metrics, spans
+from tracing import metrics, record, spans
 
 S = OrderStatus
 # Stuck orders examined (spans, re-dispatch) per scan, longest stuck first; the gauge counts all.
@@ -129,7 +129,7 @@ def _handle_stuck(orders: list[Order], now: datetime) -> dict[int, str]:
     for order in orders:
         with spans.order_span("stuck order", order,
                               attributes={A.ORDER_STUCK_SINCE: order.stuck_since.isoformat()}) as span:
-            spans.record_error(code=ORDER_STUCK, message=(
+            record.error(code=ORDER_STUCK, system="shop", message=(
                 f"Order {order.pk} has been stuck in {order.status} since {order.stuck_since.isoformat()}, "
                 f"waiting for {waiting_for(order.status) or 'nobody'}."))
             cause, rows = diagnose(order, jobs.get(order.pk), shop_rows.get(order.pk, []),
@@ -191,14 +191,7 @@ def redispatch(order: Order, cause: str, rows: list, *, now: datetime, span=None
     wait = min(RESEND_AFTER, deadlines().get(order.status, RESEND_AFTER))
     due = [row for row in rows if row.sent_at is None or row.sent_at <= now - wait]
     sent = [row for row in due if outbox.dispatch(row)]
-    for row in sent:
-        route = route_for(row.task_name)
-        if span is not None:
-            span.add_event(A.EVENT_REDISPATCHED, {
-                A.REDISPATCH_CAUSE: cause,
-                A.MESSAGING_MESSAGE_ID: str(row.pk),
-                A.MESSAGING_DESTINATION_NAME: f"{route.exchange}:{route.routing_key}",
-            })
     if sent:
-        metrics.record_redispatch(status=order.status, cause=cause)
+        record.redispatch(status=order.status, cause=cause,
+                          messages=[(str(row.pk), route_for(row.task_name).destination) for row in sent])
     return bool(sent)

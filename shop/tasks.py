@@ -6,24 +6,22 @@ from celery import shared_task
 from django.conf import settings
 
 from jewelry import outbox
-from jewelry.messaging import TRANSIENT_ERRORS
+from jewelry.messaging import RETRY
 from shop import services, stuck_orders
 from shop.models import ShopOutbox
 
-RETRY = {"max_retries": 6, "retry_backoff": 2, "retry_backoff_max": 300, "retry_jitter": True}
 
-
-@shared_task(name="shop.record_price", autoretry_for=TRANSIENT_ERRORS, **RETRY)
+@shared_task(name="shop.record_price", **RETRY)
 def record_price(*, order_id: int, price: str):
     services.record_price(order_id=order_id, price=Decimal(price))
 
 
-@shared_task(name="shop.record_pricing_failure", autoretry_for=TRANSIENT_ERRORS, **RETRY)
+@shared_task(name="shop.record_pricing_failure", **RETRY)
 def record_pricing_failure(*, order_id: int, error_code: str, error_message: str):
     services.record_pricing_failure(order_id=order_id, error_code=error_code, error_message=error_message)
 
 
-@shared_task(name="shop.record_manufacturing_progress", autoretry_for=TRANSIENT_ERRORS, **RETRY)
+@shared_task(name="shop.record_manufacturing_progress", **RETRY)
 def record_manufacturing_progress(*, order_id: int, status: str, operator_id: int):
     services.record_manufacturing_progress(order_id=order_id, status=status, operator_id=operator_id)
 

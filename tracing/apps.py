@@ -6,8 +6,7 @@ class TracingConfig(AppConfig):
     verbose_name = "Tracing"
 
     def ready(self):
-        from tracing import hooks, metrics, setup
+        from tracing import hooks, setup
 
         setup.configure_tracing()
         hooks.connect()
-        metrics.connect()

@@ -49,6 +49,9 @@ CLIENT_ADDRESS_ATTRIBUTES = ("net.peer.ip", "http.client_ip", "net.sock.peer.add
 # --- errors (semantic conventions: error.type; status description holds the message)
 ERROR_TYPE = "error.type"
 ERROR_MESSAGE = "error.message"
+# A 4xx answer is a refusal, not a failure: its code and message, no error.type, status unset.
+REFUSAL_CODE = "alexandrite.refusal.code"
+REFUSAL_MESSAGE = "alexandrite.refusal.message"
 
 # --- messaging (semantic conventions for RabbitMQ) -----------------------------------
 MESSAGING_SYSTEM = "messaging.system"
@@ -66,9 +69,11 @@ SERVER_PORT = "server.port"
 # --- span events ---------------------------------------------------------------
 EVENT_TRANSITION = "order.transition"
 EVENT_TRANSITION_AT = "order.transition.at"  # ISO time recorded in the history row
+# Whose record moved: "order" (the shop's order) or "mes_job" (MES's mirror of it).
+TRANSITION_RECORD = "alexandrite.transition.record"
 EVENT_TASK_RETRY = "celery.retry"
 EVENT_REDISPATCHED = "order.redispatched"  # the stuck-order detector sent a lost message again
-REDISPATCH_CAUSE = "alexandrite.redispatch.cause"  # which message was lost (shop.stuck_orders)
+REDISPATCH_CAUSE = "alexandrite.redispatch.cause"  # which message was lost (the stuck-order detector)
 
 # --- metrics (OpenTelemetry names; Prometheus sees dots as underscores + unit) -----
 METRIC_ORDER_DURATION = "alexandrite.order.duration"  # s, creation -> CLOSED

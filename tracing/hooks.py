@@ -6,11 +6,11 @@ that its producer/consumer span is the current span when these run.
 
 from celery import signals as celery_signals
 
-from jewelry.messaging import ROUTES
-from shop.signals import order_status_changed
+from jewelry.lifecycle import order_status_changed
+from jewelry.messaging import ROUTES, destination_name
 from tracing import attributes as A
-from tracing import logs
-from tracing.spans import _recording_span, annotate_order, error_code, record_failure, record_transition
+from tracing import logs, record
+from tracing.spans import error_code, recording_span
 
 RABBITMQ = "rabbitmq"
 # Task arguments that name the order and its people by id; nothing else of a payload is recorded.
@@ -22,11 +22,8 @@ _ORDER_ARGUMENTS = {
 }
 
 
-def on_order_status_changed(sender, order, change, previous_status, **kwargs):
-    annotate_order(order)  # as it is after the change: a new operator or seller is on it now
-    record_transition(order_id=order.pk, previous_status=previous_status, status=change.to_status,
-                      system=change.system, at=change.at, actor_id=change.actor_id,
-                      actor_role=change.actor_role)
+def on_order_status_changed(sender, transition, **kwargs):
+    record.transition(transition)
 
 
 def _messaging_attributes(span, task_name: str, message_id: str | None, operation: str,
@@ -37,7 +34,7 @@ def _messaging_attributes(span, task_name: str, message_id: str | None, operatio
     span.set_attribute(A.MESSAGING_SYSTEM, RABBITMQ)
     span.set_attribute(A.MESSAGING_OPERATION_TYPE, operation)
     span.set_attribute(A.MESSAGING_OPERATION_NAME, "publish" if operation == "send" else "process")
-    span.set_attribute(A.MESSAGING_DESTINATION_NAME, f"{exchange}:{routing_key}" if exchange else routing_key)
+    span.set_attribute(A.MESSAGING_DESTINATION_NAME, destination_name(exchange, routing_key))
     span.set_attribute(A.MESSAGING_ROUTING_KEY, routing_key)
     if route is not None:
         span.set_attribute(A.MESSAGING_CONSUMER_GROUP, route.queue)
@@ -54,7 +51,7 @@ def _order_attributes(span, task_kwargs) -> None:
 
 
 def on_before_task_publish(sender=None, headers=None, body=None, exchange=None, routing_key=None, **kwargs):
-    span = _recording_span()  # the instrumentation's apply_async/<task> PRODUCER span
+    span = recording_span()  # the instrumentation's apply_async/<task> PRODUCER span
     if span is None or not headers:
         return
     _messaging_attributes(span, headers.get("task", sender), headers.get("id"), "send",
@@ -63,7 +60,7 @@ def on_before_task_publish(sender=None, headers=None, body=None, exchange=None, 
 
 
 def on_task_prerun(sender=None, task_id=None, task=None, kwargs=None, **extra):
-    span = _recording_span()  # the instrumentation's run/<task> CONSUMER span
+    span = recording_span()  # the instrumentation's run/<task> CONSUMER span
     if span is None or task is None:
         return
     request = task.request
@@ -72,13 +69,13 @@ def on_task_prerun(sender=None, task_id=None, task=None, kwargs=None, **extra):
 
 
 def on_task_failure(sender=None, exception=None, **kwargs):
-    """The instrumentation records the exception event and status; we add the domain code."""
-    if exception is not None:
-        record_failure(exception)
+    """The instrumentation records the exception event and status; we add the domain code and count it."""
+    if exception is not None and sender is not None:
+        record.failure(exception, system=sender.name.split(".", 1)[0])
 
 
 def on_task_retry(sender=None, reason=None, **kwargs):
-    span = _recording_span()
+    span = recording_span()
     if span is not None:
         span.add_event(A.EVENT_TASK_RETRY, {A.ERROR_TYPE: error_code(reason) if reason else "retry"})
 

@@ -6,20 +6,16 @@ the detector left in this process and never queries the database. Names and
 attributes are the ones the dashboards and alerts use (docs/lost-orders.md).
 """
 
-import sys
+import os
 import threading
 import time
 
-from celery import signals as celery_signals
 from django.conf import settings
-from django.core.signals import got_request_exception
 from django.db import transaction
 from opentelemetry.metrics import Observation
 
-from shop.lifecycle import OrderStatus
-from shop.signals import order_status_changed
 from tracing import attributes as A
-from tracing import setup, spans
+from tracing import setup
 
 # From seconds (the demo, pricing) to months (manufacturing); 900 s is the pricing-backlog alert's line.
 DURATION_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400,
@@ -29,6 +25,8 @@ STUCK_COUNT_GRACE_SECONDS = 120  # how late a scan may be before its count goes 
 
 _lock = threading.Lock()
 _instruments: dict = {}
+# The process that made the instruments: a forked child makes its own, on its own provider.
+_made_in: dict = {"pid": None}
 # The detector's last count per status, and when (monotonic) it was taken, in this process.
 _stuck: dict = {"counts": None, "at": 0.0}
 
@@ -57,17 +55,20 @@ def _create_instruments(provider) -> dict:
 
 
 def _get(name: str):
-    if not _instruments:
+    if _made_in["pid"] != os.getpid():
         with _lock:
-            if not _instruments:
+            if _made_in["pid"] != os.getpid():
+                _instruments.clear()
                 _instruments.update(_create_instruments(setup.meter_provider()))
+                _made_in["pid"] = os.getpid()
     return _instruments[name]
 
 
 def forget_instruments() -> None:
-    """After a fork: the next measurement makes instruments on this process's own provider."""
+    """The next measurement makes instruments on this process's provider again."""
     with _lock:
         _instruments.clear()
+        _made_in["pid"] = None
 
 
 def use_meter_provider(provider) -> None:
@@ -75,41 +76,37 @@ def use_meter_provider(provider) -> None:
     with _lock:
         _instruments.clear()
         _instruments.update(_create_instruments(provider))
+        _made_in["pid"] = os.getpid()
         _stuck.update(counts=None, at=0.0)
 
 
 # --- order transitions ---------------------------------------------------------------
 
-def record_transition(*, previous_status: str, status: str, stage_seconds: float | None,
-                      order_seconds: float | None) -> None:
-    _get("transitions").add(1, {A.ORDER_PREVIOUS_STATUS: previous_status, A.ORDER_STATUS: status})
+def count_transition_on_commit(*, database: str, previous_status: str, status: str, record: str,
+                               stage_seconds: float | None, order_seconds: float | None) -> None:
+    """Count a transition once its transaction commits: a rolled-back move never happened."""
+    transaction.on_commit(
+        lambda: count_transition(previous_status=previous_status, status=status, record=record,
+                                 stage_seconds=stage_seconds, order_seconds=order_seconds),
+        using=database,
+    )
+
+
+def count_transition(*, previous_status: str, status: str, record: str, stage_seconds: float | None,
+                     order_seconds: float | None) -> None:
+    labels = {A.ORDER_PREVIOUS_STATUS: previous_status, A.ORDER_STATUS: status, A.TRANSITION_RECORD: record}
+    _get("transitions").add(1, labels)
     if stage_seconds is not None:
         # Labelled with the status the order left: "how long did pricing (SUBMITTED) take".
-        _get("stage_duration").record(max(stage_seconds, 0.0), {A.ORDER_STATUS: previous_status})
+        _get("stage_duration").record(max(stage_seconds, 0.0),
+                                      {A.ORDER_STATUS: previous_status, A.TRANSITION_RECORD: record})
     if order_seconds is not None:
         _get("order_duration").record(max(order_seconds, 0.0))
 
 
-def on_order_status_changed(sender, order, change, previous_status, previous_status_changed_at=None,
-                            **kwargs):
-    """Count the transition when its transaction commits: a rolled-back move never happened."""
-    stage_seconds = None
-    if previous_status_changed_at is not None:
-        stage_seconds = (change.at - previous_status_changed_at).total_seconds()
-    order_seconds = None
-    if change.to_status == OrderStatus.CLOSED:
-        order_seconds = (change.at - order.created_at).total_seconds()
-    to_status = change.to_status
-    transaction.on_commit(
-        lambda: record_transition(previous_status=previous_status, status=to_status,
-                                  stage_seconds=stage_seconds, order_seconds=order_seconds),
-        using=change._state.db,
-    )
-
-
 # --- errors ---------------------------------------------------------------------------
 
-def record_error(*, code: str, system: str) -> None:
+def count_error(*, code: str, system: str) -> None:
     """Count one failure; ``code`` is the same low-cardinality value the span's ``error.type`` has."""
     _get("errors").add(1, {A.ERROR_TYPE: code, A.SYSTEM: system})
 
@@ -118,19 +115,6 @@ def system_of_path(path: str) -> str:
     """Which system an API path belongs to (``/api/v1/<system>/...``), else "web"."""
     parts = path.split("/")
     return parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] and parts[3] in SYSTEMS else "web"
-
-
-def _on_task_failure(sender=None, exception=None, **kwargs):
-    if exception is None or sender is None:
-        return
-    record_error(code=spans.error_code(exception), system=sender.name.split(".", 1)[0])
-
-
-def _on_request_exception(sender=None, request=None, **kwargs):
-    # Only crashes reach this signal (the API's handler answers refusals itself).
-    exception = sys.exc_info()[1]
-    if exception is not None and request is not None:
-        record_error(code=spans.error_code(exception), system=system_of_path(request.path))
 
 
 # --- lost orders ----------------------------------------------------------------------
@@ -151,11 +135,6 @@ def _observe_stuck(options):
     return [Observation(count, {A.ORDER_STATUS: status}) for status, count in counts.items()]
 
 
-def record_redispatch(*, status: str, cause: str) -> None:
+def count_redispatch(*, status: str, cause: str) -> None:
     _get("redispatched").add(1, {A.ORDER_STATUS: status, A.REDISPATCH_CAUSE: cause})
 
-
-def connect() -> None:
-    order_status_changed.connect(on_order_status_changed, dispatch_uid="tracing.metrics.transition")
-    celery_signals.task_failure.connect(_on_task_failure, dispatch_uid="tracing.metrics.task_failure")
-    got_request_exception.connect(_on_request_exception, dispatch_uid="tracing.metrics.request_exception")

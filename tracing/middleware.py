@@ -12,9 +12,11 @@ from django.http import Http404
 from django.utils.functional import SimpleLazyObject, empty
 
 from tracing import attributes as A
+from tracing import record
 from tracing.logs import REQUEST_SPAN_CONTEXT
+from tracing.metrics import system_of_path
 from tracing.redaction import safe_params
-from tracing.spans import _recording_span, record_failure
+from tracing.spans import recording_span
 
 MAX_JSON_BODY = 64 * 1024
 # Django answers these itself (404/403 pages): refusals of the request, not failures.
@@ -39,7 +41,7 @@ class OrderSpanMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        span = _recording_span()
+        span = recording_span()
         if span is not None:
             _annotate_caller(span, request)
             # Django logs a refused request after the span has ended: let that line find its trace.
@@ -47,7 +49,7 @@ class OrderSpanMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        span = _recording_span()
+        span = recording_span()
         if span is None:
             return None
         order_id = view_kwargs.get("order_id")
@@ -63,7 +65,7 @@ class OrderSpanMiddleware:
     def process_exception(self, request, exception):
         """A crash: the instrumentation records the exception event; we add error.type and the message."""
         if not isinstance(exception, _NOT_FAILURES):
-            record_failure(exception)
+            record.failure(exception, system=system_of_path(request.path))
         return None
 
 

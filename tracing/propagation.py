@@ -4,7 +4,8 @@ from contextlib import contextmanager
 
 from opentelemetry import context, propagate, trace
 
-from tracing import spans
+from tracing import record
+from tracing.spans import MAX_ERROR_MESSAGE, error_code
 
 
 def capture() -> dict:
@@ -37,5 +38,5 @@ def _end_dangling_span(entered, exc: Exception) -> None:
     dangling = trace.get_current_span()
     if dangling is entered or not dangling.is_recording():
         return
-    spans.record_error(code=spans.error_code(exc), message=str(exc)[:spans.MAX_ERROR_MESSAGE], exception=exc)
+    record.error(code=error_code(exc), message=str(exc)[:MAX_ERROR_MESSAGE], system="messaging", exception=exc)
     dangling.end()

@@ -201,11 +201,9 @@ def after_fork() -> None:
     _state["backend_stuck"] = False
     for session in _state["sessions"]:
         session.close()
-    # A provider the parent made would report under the parent's service.instance.id.
-    from tracing import metrics as business_metrics
-
+    # A provider the parent made would report under the parent's service.instance.id
+    # (tracing.metrics makes its instruments again in each new process).
     _state["meter_provider"] = None
-    business_metrics.forget_instruments()
 
 
 def _within(timeout_millis: int, work) -> bool:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from tests.factories import cube_stl
 from tests.flows import submitted_order
 

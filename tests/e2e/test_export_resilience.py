@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
 from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, Caller, submit_order, traced_env
 from tests.e2e.traces import PRICE_RUN, SUBMIT, one, wait_for_trace

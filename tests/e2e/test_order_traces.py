@@ -6,7 +6,7 @@ import pytest
 from django.db import connections
 
 from mes.models import ManufacturingJob, MesOutbox
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, submit_order
 from tests.e2e.traces import (

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm.models import OrderNote
 from mes.models import ManufacturingJob, MesOutbox
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tests.factories import cube_stl
 from tests.flows import submitted_order, upload

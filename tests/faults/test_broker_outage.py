@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from jewelry.roles import Role
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tests.factories import cube_stl
 from tests.faults.tcp_proxy import TcpProxy

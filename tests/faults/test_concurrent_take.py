@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from jewelry.roles import Role
 from mes.models import ManufacturingJob
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange
 from tests.factories import cube_stl
 from tests.flows import submitted_order

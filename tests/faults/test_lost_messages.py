@@ -17,7 +17,7 @@ from django.utils import timezone
 from jewelry.messaging import SHOP_QUEUE
 from mes.models import ManufacturingJob
 from shop import stuck_orders
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange
 from tests.factories import cube_stl
 from tests.flows import submitted_order

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from mes.models import ManufacturingJob, MesOutbox
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tests.factories import cube_stl
 from tests.flows import upload

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from mes.models import ApiClient
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from tests.factories import cube_stl
 from tests.flows import submitted_order
 

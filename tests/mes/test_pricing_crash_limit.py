@@ -9,7 +9,7 @@ import pytest
 from mes import geometry
 from mes.models import ManufacturingJob
 from mes.tasks import price_order
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
 from tests.factories import cube_stl
 from tests.flows import upload

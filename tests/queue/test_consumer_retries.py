@@ -6,8 +6,8 @@ from django.core.files.storage import FileSystemStorage
 
 from mes import geometry
 from mes.models import ManufacturingJob
-from mes.tasks import pricing_backoff
-from shop.lifecycle import OrderStatus as S
+from jewelry.messaging import retry_backoff
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
 from tests.factories import cube_stl
 from tests.flows import submitted_order
@@ -60,7 +60,7 @@ def test_storage_that_stays_down_ends_as_an_error_on_the_order_after_the_last_re
     assert (order.status, order.error_code) == (S.SUBMITTED, "pricing_unavailable")
     assert "storage connection reset" in order.error_message
     assert storage_down.calls == 1 + 6  # the first attempt and six retries
-    assert [pricing_backoff(retries) for retries in range(6)] == [2, 4, 8, 16, 32, 64]
+    assert [retry_backoff(retries) for retries in range(6)] == [2, 4, 8, 16, 32, 64]
 
 
 def test_unforeseen_pricing_error_is_recorded_on_the_order_not_dropped(api, customer, monkeypatch):

@@ -9,7 +9,7 @@ from kombu import Connection
 from jewelry import outbox
 from jewelry.messaging import MES_QUEUE, QUEUES
 from jewelry.roles import Role
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, ShopOutbox
 from shop.tasks import relay_outbox
 from tests.factories import cube_stl

@@ -3,7 +3,7 @@
 import pytest
 
 from mes.models import ManufacturingJob, MesOutbox
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from tests.factories import cube_stl
 from tests.flows import operator_steps, submitted_order
 from tests.processes import wait_until

@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.storage import default_storage
 
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
 from tests.factories import cube_stl
 from tests.flows import submitted_order, upload

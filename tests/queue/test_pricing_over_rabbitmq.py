@@ -8,7 +8,7 @@ import requests
 from jewelry import outbox
 from jewelry.messaging import ROUTES
 from mes.models import ManufacturingJob, MesOutbox
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, ShopOutbox
 from tests.factories import cube_stl
 from tests.flows import submitted_order

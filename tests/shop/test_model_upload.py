@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
 from tests.factories import cube_stl
 from tests.flows import submitted_order, upload

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from mes.models import ManufacturingJob
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
 from tests.factories import cube_stl
 

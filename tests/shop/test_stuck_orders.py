@@ -16,7 +16,7 @@ from jewelry.celery import app as celery_app
 from mes import services as mes_services
 from mes.models import ManufacturingJob, MesOutbox
 from shop import stuck_orders
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from shop.tasks import detect_stuck_orders as detect_task
 from tests.factories import cube_stl

@@ -1,6 +1,7 @@
-"""Whatever fails, a refusal or a crash, in a request or a task: the span says so with
+"""Whatever fails, a crash or a domain failure, in a request or a task: the span says so with
 error.type (the domain code or exception class), the message, an exception event and
-status ERROR. Successful work never carries error.type."""
+status ERROR. A 4xx refusal is not a failure: its code goes under alexandrite.refusal.*
+and the status stays unset. Successful work never carries error.type."""
 
 import pytest
 from opentelemetry.trace import StatusCode
@@ -26,7 +27,7 @@ def assert_failed(span, *, error_type: str, message: str, exception_type: str):
     assert exception["exception.message"] == message
 
 
-def test_refused_request_is_an_error_with_its_domain_code(api, customer, spans):
+def test_refused_request_carries_its_refusal_code_and_is_not_an_error(api, customer, spans):
     shop = api(customer)
     order_id = shop.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
     spans.clear()
@@ -35,8 +36,11 @@ def test_refused_request_is_an_error_with_its_domain_code(api, customer, spans):
 
     [span] = server_spans(spans.get_finished_spans())
     assert response.status_code == 409
-    assert_failed(span, error_type="illegal_transition", exception_type="IllegalTransition",
-                  message="An order in INITIATED cannot move to SUBMITTED.")
+    assert span.attributes[A.REFUSAL_CODE] == "illegal_transition"
+    assert span.attributes[A.REFUSAL_MESSAGE] == "An order in INITIATED cannot move to SUBMITTED."
+    assert A.ERROR_TYPE not in span.attributes
+    assert span.status.status_code == StatusCode.UNSET
+    assert events(span, "exception") == []
 
 
 def test_crashing_request_is_an_error_named_by_its_exception_class(customer, monkeypatch, spans):

@@ -14,7 +14,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from jewelry.roles import Actor, Role
 from shop import stuck_orders
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, ShopOutbox
 from shop.services import change_status
 from shop.tasks import record_price
@@ -67,9 +67,16 @@ def test_a_whole_order_life_counts_every_transition_and_times_every_stage(
     lifecycle = [S.INITIATED, S.FILE_UPLOADED, S.SUBMITTED, S.PRICE_CALCULATED, S.MANUFACTURING_APPROVED,
                  S.MANUFACTURING_STARTED, S.MANUFACTURING_COMPLETED, S.PACKAGING, S.SHIPPED, S.CLOSED]
     moves = list(zip(lifecycle, lifecycle[1:]))
+    # MES's job follows the order from pricing to shipping, through the same lifecycle signal.
+    job_moves = moves[2:-1]
+    order = {A.TRANSITION_RECORD: "order"}
+    job = {A.TRANSITION_RECORD: "mes_job"}
     assert points(reader, A.METRIC_TRANSITIONS) == {
-        key(**{A.ORDER_PREVIOUS_STATUS: frm, A.ORDER_STATUS: to}): 1 for frm, to in moves}
-    assert points(reader, A.METRIC_STAGE_DURATION) == {key(**{A.ORDER_STATUS: frm}): 1 for frm, _ in moves}
+        **{key(**{A.ORDER_PREVIOUS_STATUS: frm, A.ORDER_STATUS: to}, **order): 1 for frm, to in moves},
+        **{key(**{A.ORDER_PREVIOUS_STATUS: frm, A.ORDER_STATUS: to}, **job): 1 for frm, to in job_moves}}
+    assert points(reader, A.METRIC_STAGE_DURATION) == {
+        **{key(**{A.ORDER_STATUS: frm}, **order): 1 for frm, _ in moves},
+        **{key(**{A.ORDER_STATUS: frm}, **job): 1 for frm, _ in job_moves}}
     assert points(reader, A.METRIC_ORDER_DURATION) == {key(): 1}
 
 
@@ -88,7 +95,8 @@ def test_stage_duration_is_the_time_spent_in_the_status_left(reader, api, custom
     api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
 
     _, data_points = collected(reader)[A.METRIC_STAGE_DURATION]
-    [priced] = [p for p in data_points if p.attributes[A.ORDER_STATUS] == S.PRICE_CALCULATED]
+    [priced] = [p for p in data_points if p.attributes[A.ORDER_STATUS] == S.PRICE_CALCULATED
+                and p.attributes[A.TRANSITION_RECORD] == "order"]
     assert 7200 <= priced.sum < 7260
 
 
@@ -112,13 +120,29 @@ def test_pricing_refusal_counts_an_error_of_mes_by_its_code(reader, api, custome
     assert count == 1
 
 
-def test_api_refusal_counts_an_error_of_the_system_called(reader, api, customer, seller):
+def test_api_refusal_counts_no_error(reader, api, customer, seller):
     order_id = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
 
-    api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
+    response = api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
 
-    assert points(reader, A.METRIC_ERRORS) == {
-        key(**{A.ERROR_TYPE: "illegal_transition", A.SYSTEM: "crm"}): 1}
+    assert response.status_code == 409
+    assert points(reader, A.METRIC_ERRORS) == {}
+
+
+def test_crashing_request_counts_an_error_of_the_system_called(reader, seller, monkeypatch):
+    from rest_framework.test import APIClient
+
+    from crm import selectors
+
+    def crash(**kwargs):
+        raise RuntimeError("the order book is on fire")
+
+    monkeypatch.setattr(selectors, "order_with_history", crash)
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(seller)
+
+    assert client.get("/api/v1/crm/orders/1/").status_code == 500
+    assert points(reader, A.METRIC_ERRORS) == {key(**{A.ERROR_TYPE: "RuntimeError", A.SYSTEM: "crm"}): 1}
 
 
 def test_system_of_an_api_path():

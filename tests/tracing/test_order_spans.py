@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from mes.models import ApiClient
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from tests.factories import cube_stl
 from tests.flows import submitted_order
 from tests.tracing.helpers import one, server_spans

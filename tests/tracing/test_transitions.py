@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shop.lifecycle import OrderStatus as S
+from jewelry.lifecycle import OrderStatus as S
 from shop.models import OrderStatusChange
 from tests.factories import cube_stl
 from tests.flows import operator_steps, submitted_order

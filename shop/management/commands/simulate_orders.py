@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from jewelry.roles import Role, create_user
 from mes.models import ManufacturingJob
-from shop.lifecycle import OrderStatus
+from jewelry.lifecycle import OrderStatus
 from shop.models import Order
 from tracing import attributes as A
 from tracing import propagation, spans

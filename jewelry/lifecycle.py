@@ -1,10 +1,14 @@
-"""The order lifecycle, declared once: statuses, the allowed moves, and who may make each.
+"""The order lifecycle, shared by every system: statuses, the allowed moves and who makes each.
 
-Every status change in the product (the shop order, and the MES job that mirrors
-it) is checked against ``TRANSITIONS``; nothing else decides what may follow what.
+Shop, CRM and MES check every move against ``TRANSITIONS`` and announce it with the
+one ``order_status_changed`` signal; what may follow what is decided here and nowhere else.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db import models
+from django.dispatch import Signal
 
 from jewelry.errors import Conflict, PermissionRefused
 from jewelry.roles import Role
@@ -48,13 +52,16 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 FINAL_STATUSES = frozenset({S.CLOSED, S.CANCELLED})
 
-# Which system owns a role's moves (recorded on each history row).
+# Which system owns a role's moves (recorded on each history row and span).
 SYSTEM_OF_ROLE = {
     Role.CUSTOMER: "shop",
     Role.SELLER: "crm",
     Role.OPERATOR: "mes",
     Role.MES_SYSTEM: "mes",
 }
+
+# Where each status stands along the happy path (CANCELLED last): "has the order got this far?"
+POSITION = {status: index for index, status in enumerate(OrderStatus.values)}
 
 
 class IllegalTransition(Conflict):
@@ -76,5 +83,50 @@ def check_transition(from_status: str, to_status: str, role: str) -> None:
         )
 
 
-# Where each status stands along the happy path (CANCELLED last): "has the order got this far?"
-POSITION = {status: index for index, status in enumerate(OrderStatus.values)}
+def reached(current: str, target: str) -> bool:
+    """Has an order in ``current`` already got as far as ``target`` (or ended)?
+
+    A report of a move that is already behind the order is a redelivery: its consumer
+    changes nothing.
+    """
+    return current in FINAL_STATUSES or POSITION[current] >= POSITION[target]
+
+
+def waiting_for(status: str) -> str:
+    """The system whose move takes an order out of ``status`` along the happy path ("" if final)."""
+    position = POSITION[status]
+    forward = [role for (frm, to), role in TRANSITIONS.items()
+               if frm == status and POSITION[to] == position + 1]
+    return SYSTEM_OF_ROLE[forward[0]] if forward else ""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One status move, as every system announces it (the payload of ``order_status_changed``).
+
+    ``record`` says whose record moved: ``"order"`` (the shop's order, moved by Shop, CRM
+    or on MES's report) or ``"mes_job"`` (MES's own mirror of the order). ``database`` is the
+    alias of the transaction the move was written in; listeners act once it commits.
+    """
+
+    order_id: int
+    from_status: str
+    to_status: str
+    at: datetime
+    actor_id: int | None
+    actor_role: str
+    system: str
+    record: str
+    database: str
+    # When the order entered ``from_status`` (None if unknown): the time spent in that stage.
+    previous_status_changed_at: datetime | None = None
+    # When the order was created, where the record knows it: the order's whole duration at CLOSED.
+    order_created_at: datetime | None = None
+    # The people linked to the order, as ids, after the move.
+    customer_id: int | None = None
+    seller_id: int | None = None
+    operator_id: int | None = None
+
+
+# The one signal of the lifecycle. kwargs: transition (a Transition).
+order_status_changed = Signal()

@@ -1,0 +1,125 @@
+"""What the domain records about an order, one call per fact: on the span and in the metrics together.
+
+A transition, an error, a refusal, a re-dispatch, a model received or measured: each
+has one function here, so "where is X recorded" has one answer. The span half lives in
+``tracing.spans``, the metric half in ``tracing.metrics``; the domain apps call only this.
+"""
+
+from opentelemetry.trace import Status, StatusCode
+
+from jewelry.lifecycle import OrderStatus, Transition
+from tracing import attributes as A
+from tracing import metrics
+from tracing.spans import MAX_ERROR_MESSAGE, annotate_people, error_code, recording_span
+
+
+def transition(moved: Transition) -> None:
+    """A status move (any system's): attributes and one event at its recorded time, counted on commit."""
+    span = recording_span()
+    if span is not None:
+        previous_status, status = str(moved.from_status), str(moved.to_status)
+        span.set_attribute(A.ORDER_ID, moved.order_id)
+        span.set_attribute(A.ORDER_PREVIOUS_STATUS, previous_status)
+        span.set_attribute(A.ORDER_STATUS, status)
+        span.set_attribute(A.SYSTEM, moved.system)
+        annotate_people(customer_id=moved.customer_id, seller_id=moved.seller_id,
+                        operator_id=moved.operator_id)
+        event = {
+            A.ORDER_ID: moved.order_id,
+            A.ORDER_PREVIOUS_STATUS: previous_status,
+            A.ORDER_STATUS: status,
+            A.SYSTEM: moved.system,
+            A.TRANSITION_RECORD: moved.record,
+            A.EVENT_TRANSITION_AT: moved.at.isoformat(),
+            A.USER_ROLES: [str(moved.actor_role)],
+        }
+        if moved.actor_id is not None:
+            event[A.USER_ID] = moved.actor_id
+        # The event's own time is the transition's recorded time, to the nanosecond.
+        span.add_event(A.EVENT_TRANSITION, event, timestamp=int(moved.at.timestamp() * 1e9))
+    stage_seconds = order_seconds = None
+    if moved.previous_status_changed_at is not None:
+        stage_seconds = (moved.at - moved.previous_status_changed_at).total_seconds()
+    if moved.to_status == OrderStatus.CLOSED and moved.order_created_at is not None:
+        order_seconds = (moved.at - moved.order_created_at).total_seconds()
+    metrics.count_transition_on_commit(
+        database=moved.database, previous_status=str(moved.from_status), status=str(moved.to_status),
+        record=moved.record, stage_seconds=stage_seconds, order_seconds=order_seconds)
+
+
+def error(*, code: str, message: str, system: str, exception: BaseException | None = None) -> None:
+    """A failure while processing an order: the span fails with ``error.type`` = ``code``; one error counted.
+
+    ``message`` is built by our code from codes and field names, never from a caller's values.
+    """
+    span = recording_span()
+    if span is not None:
+        span.set_attribute(A.ERROR_TYPE, code)
+        span.set_attribute(A.ERROR_MESSAGE, message)
+        if exception is not None:
+            span.record_exception(exception)
+        span.set_status(Status(StatusCode.ERROR, message))
+    metrics.count_error(code=code, system=system)
+
+
+def failure_reported(*, code: str, message: str) -> None:
+    """Another system's failure, reported to this one: the span fails too; its own system counted it."""
+    span = recording_span()
+    if span is not None:
+        span.set_attribute(A.ERROR_TYPE, code)
+        span.set_attribute(A.ERROR_MESSAGE, message)
+        span.set_status(Status(StatusCode.ERROR, message))
+
+
+def failure(exception: BaseException, *, system: str) -> None:
+    """A raised exception (crash or failed task) the instrumentation already records as an event."""
+    error(code=error_code(exception), message=str(exception)[:MAX_ERROR_MESSAGE], system=system)
+
+
+def refusal(*, code: str, message: str) -> None:
+    """A 4xx answer: the caller's request was refused, nothing failed. The span status stays unset."""
+    span = recording_span()
+    if span is not None:
+        span.set_attribute(A.REFUSAL_CODE, code)
+        span.set_attribute(A.REFUSAL_MESSAGE, message)
+
+
+def redispatch(*, status: str, cause: str, messages: list[tuple[str, str]]) -> None:
+    """The stuck-order detector sent an order's lost messages again: an event per message, one count.
+
+    ``messages`` are (message id, ``messaging.destination.name``) pairs.
+    """
+    span = recording_span()
+    if span is not None:
+        for message_id, destination in messages:
+            span.add_event(A.EVENT_REDISPATCHED, {
+                A.REDISPATCH_CAUSE: cause,
+                A.MESSAGING_MESSAGE_ID: message_id,
+                A.MESSAGING_DESTINATION_NAME: destination,
+            })
+    metrics.count_redispatch(status=status, cause=cause)
+
+
+def model_received(*, file_name: str, file_format: str, size: int, sha256: str) -> None:
+    """A customer's 3D model arrived: what it is, never what it holds."""
+    span = recording_span()
+    if span is None:
+        return
+    span.set_attribute(A.MODEL_FILE_NAME, file_name)
+    span.set_attribute(A.MODEL_FORMAT, file_format)
+    span.set_attribute(A.MODEL_SIZE, size)
+    span.set_attribute(A.MODEL_SHA256, sha256)
+
+
+def model_measured(geometry, *, price=None) -> None:
+    """MES measured the model (and priced it): the geometry the price came from."""
+    span = recording_span()
+    if span is None:
+        return
+    span.set_attribute(A.MODEL_VOLUME, geometry.volume_mm3)
+    span.set_attribute(A.MODEL_SURFACE_AREA, geometry.surface_area_mm2)
+    span.set_attribute(A.MODEL_TRIANGLE_COUNT, geometry.triangle_count)
+    span.set_attribute(A.MODEL_BBOX, [float(v) for v in geometry.bbox_mm])
+    span.set_attribute(A.MODEL_WATERTIGHT, geometry.is_watertight)
+    if price is not None:
+        span.set_attribute(A.ORDER_PRICE, str(price))
