@@ -2,11 +2,13 @@
 
 from decimal import Decimal
 
+from jewelry.metals import Metal
+
 DEFAULT_METAL_PRICES = {
-    "gold_18k": ("15.500", "62.00", "120.00"),
-    "gold_14k": ("13.100", "48.00", "110.00"),
-    "silver_925": ("10.360", "1.10", "60.00"),
-    "platinum_950": ("20.700", "38.00", "150.00"),
+    Metal.GOLD_18K: ("15.500", "62.00", "120.00"),
+    Metal.GOLD_14K: ("13.100", "48.00", "110.00"),
+    Metal.SILVER_925: ("10.360", "1.10", "60.00"),
+    Metal.PLATINUM_950: ("20.700", "38.00", "150.00"),
 }
 
 

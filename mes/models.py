@@ -15,7 +15,7 @@ from jewelry.lifecycle import OrderStatus
 
 
 class MetalPrice(models.Model):
-    code = models.CharField(max_length=32, unique=True)  # matches shop.models.Metal
+    code = models.CharField(max_length=32, unique=True)  # a jewelry.metals.Metal
     density_g_cm3 = models.DecimalField(max_digits=6, decimal_places=3)
     price_per_gram = models.DecimalField(max_digits=10, decimal_places=2)
     labour_cost = models.DecimalField(max_digits=10, decimal_places=2)  # casting, finishing, setting

@@ -19,6 +19,7 @@ from jewelry.errors import Conflict, InvalidModelFile, NotFound, PermissionRefus
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
 from mes import geometry, pricing
 from mes.models import ManufacturingJob, MesOutbox, MetalPrice
+from jewelry.model_files import format_from_name
 from jewelry.lifecycle import OrderStatus, Transition, check_transition, order_status_changed
 from tracing import record, spans
 
@@ -65,7 +66,8 @@ def _report_to_shop(task_name: str, job: ManufacturingJob, **payload) -> None:
                    payload={"order_id": job.order_id, **payload})
 
 
-def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str) -> ManufacturingJob:
+def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str,
+                model_format: str = "") -> ManufacturingJob:
     """Measure the order's model and price it; report the price, or the refusal, to the shop.
 
     Idempotent: a job already priced, or already refused for this same file, is left alone.
@@ -89,7 +91,8 @@ def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str) 
         runs = F("unfinished_pricing_runs") + 1
         ManufacturingJob.objects.filter(pk=job.pk).update(unfinished_pricing_runs=runs)
     try:
-        return _price(job, metal=metal, model_key=model_key)
+        return _price(job, metal=metal, model_key=model_key,
+                      model_format=model_format or format_from_name(model_key))
     except Exception:
         _pricing_run_ended(job)  # it failed, but it ended: not a crash
         raise
@@ -100,12 +103,12 @@ def _pricing_run_ended(job: ManufacturingJob) -> None:
         ManufacturingJob.objects.filter(pk=job.pk).update(unfinished_pricing_runs=0)
 
 
-def _price(job: ManufacturingJob, *, metal: str, model_key: str) -> ManufacturingJob:
+def _price(job: ManufacturingJob, *, metal: str, model_key: str, model_format: str) -> ManufacturingJob:
     order_id = job.order_id
     try:
         with default_storage.open(model_key, "rb") as model_file:
             data = model_file.read()
-        measured = geometry.measure_model(data, geometry.format_from_name(model_key))
+        measured = geometry.measure_model(data, model_format)
         metal_price = MetalPrice.objects.filter(code=metal).first()
         if metal_price is None:
             raise InvalidModelFile(f"MES has no price for metal {metal!r}.", code="unknown_metal")

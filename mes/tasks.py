@@ -10,10 +10,14 @@ from mes.models import MesOutbox
 
 
 @shared_task(name="mes.price_order", bind=True, max_retries=RETRY["max_retries"])
-def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key: str):
-    """Transient failures retry with backoff; whatever cannot be priced ends as an error on the order."""
+def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key: str, model_format: str = ""):
+    """Transient failures retry with backoff; whatever cannot be priced ends as an error on the order.
+
+    ``model_format`` is empty only in requests sent before the message carried it.
+    """
     try:
-        services.price_order(order_id=order_id, customer_id=customer_id, metal=metal, model_key=model_key)
+        services.price_order(order_id=order_id, customer_id=customer_id, metal=metal, model_key=model_key,
+                             model_format=model_format)
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             services.give_up_pricing(order_id=order_id, code="pricing_unavailable",

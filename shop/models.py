@@ -6,15 +6,7 @@ from django.utils import timezone
 
 from jewelry.outbox import OutboxMessage
 from jewelry.lifecycle import OrderStatus
-
-
-class Metal(models.TextChoices):
-    """The alloys a customer can order; MES owns their prices (``mes.MetalPrice``)."""
-
-    GOLD_18K = "gold_18k", "Gold 18k"
-    GOLD_14K = "gold_14k", "Gold 14k"
-    SILVER_925 = "silver_925", "Sterling silver 925"
-    PLATINUM_950 = "platinum_950", "Platinum 950"
+from jewelry.metals import Metal
 
 
 def model_upload_path(order: "Order", file_name: str) -> str:

@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from jewelry import outbox
 from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, NotFound
+from jewelry.model_files import format_from_name
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
 from jewelry.lifecycle import (SYSTEM_OF_ROLE, OrderStatus, Transition, check_transition, order_status_changed,
                                reached)
-from shop.models import Metal, Order, OrderStatusChange, ShopOutbox
+from jewelry.metals import Metal
+from shop.models import Order, OrderStatusChange, ShopOutbox
 from tracing import record, spans
 
-MODEL_FORMATS = ("stl", "obj", "3mf")
 S = OrderStatus
 
 
@@ -77,17 +78,6 @@ def create_order(*, customer_id: int, metal: str) -> Order:
     return order
 
 
-def _model_format(file_name: str) -> str:
-    extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if extension not in MODEL_FORMATS:
-        raise InvalidModelFile(
-            f"Unsupported model format {extension or '(none)'!r}; upload one of: "
-            f"{', '.join(MODEL_FORMATS)}.",
-            code="model_unsupported_format",
-        )
-    return extension
-
-
 def _sha256(uploaded_file) -> str:
     digest = hashlib.sha256()
     for chunk in uploaded_file.chunks():
@@ -98,7 +88,7 @@ def _sha256(uploaded_file) -> str:
 
 def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
     """Store the customer's 3D model on the order (first upload, replacement, or after a refusal)."""
-    model_format = _model_format(uploaded_file.name)
+    model_format = format_from_name(uploaded_file.name)
     if uploaded_file.size == 0:
         raise InvalidModelFile("The model file is empty.", code="model_empty")
     if uploaded_file.size > settings.MODEL_UPLOAD_MAX_BYTES:
@@ -154,6 +144,7 @@ def submit_order(*, order_id: int, customer_id: int) -> Order:
                 "customer_id": order.customer_id,
                 "metal": order.metal,
                 "model_key": order.model_file.name,
+                "model_format": order.model_format,
             },
         )
     return order

@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from shop.models import Metal, Order, OrderStatusChange
+from jewelry.metals import Metal
+from shop.models import Order, OrderStatusChange
 
 
 class OrderCreateInput(serializers.Serializer):

@@ -11,9 +11,9 @@ from mes.geometry import (
     DEFAULT_LIMITS,
     GeometryLimits,
     ModelGeometry,
-    format_from_name,
     measure_model,
 )
+from jewelry.model_files import format_from_name
 from tests.mes import models_fixtures as fixtures
 
 CUBE_FILES = {

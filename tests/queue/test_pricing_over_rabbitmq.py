@@ -18,7 +18,7 @@ from tests.queue.support import task_log_count, wait_for_order
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
 # What a message may carry: ids, the metal, the storage key, a status, a price, an error.
-ALLOWED_PAYLOAD_FIELDS = {"order_id", "customer_id", "seller_id", "operator_id", "metal", "model_key",
+ALLOWED_PAYLOAD_FIELDS = {"order_id", "customer_id", "seller_id", "operator_id", "metal", "model_key", "model_format",
                           "status", "price", "error_code", "error_message"}
 
 
