@@ -85,7 +85,7 @@ def run(world: BenchWorld, *, rounds: int, flows: int, progress=print) -> list[F
     from benchmarks.mes_queue import seed_jobs
     from benchmarks.users import logged_in
     from jewelry.roles import Role
-    from tests.factories import cube_stl
+    from jewelry.sample_models import cube_stl
 
     seed_jobs(QUEUE_JOBS)
     users = ([logged_in(f"bench-customer-{i}", Role.CUSTOMER) for i in range(CONCURRENCY)],

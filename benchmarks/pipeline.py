@@ -24,8 +24,8 @@ def _submitted_orders(count: int) -> list[int]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from jewelry.roles import Role, create_user
+    from jewelry.sample_models import cube_stl
     from shop import services
-    from tests.factories import cube_stl
 
     name = "bench-pipeline-customer"
     customer = User.objects.filter(username=name).first() or create_user(username=name, role=Role.CUSTOMER)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from jewelry.sample_models import binary_stl
 from mes.geometry import measure_model
 from mes.pricing import price_for
 
@@ -48,12 +49,7 @@ def torus_triangles(triangles: int) -> np.ndarray:
 
 
 def write_binary_stl(path: Path, triangles: np.ndarray) -> None:
-    records = np.zeros(
-        len(triangles), dtype=[("normal", "<f4", (3,)), ("corners", "<f4", (9,)), ("attr", "<u2")]
-    )
-    records["corners"] = triangles.reshape(-1, 9)
-    header = b"benchmark torus".ljust(80) + np.uint32(len(triangles)).tobytes()
-    path.write_bytes(header + records.tobytes())
+    path.write_bytes(binary_stl(triangles, header=b"benchmark torus"))
 
 
 def price_with_numpy(path: Path) -> Decimal:

@@ -64,7 +64,7 @@ def _run(world, sink, options) -> None:
     from benchmarks.mes_queue import seed_jobs
     from benchmarks.users import logged_in
     from jewelry.roles import Role
-    from tests.factories import cube_stl
+    from jewelry.sample_models import cube_stl
 
     seed_jobs(1_000)
     clients = []

@@ -5,8 +5,8 @@ from django.db import transaction
 from crm.models import OrderNote
 from jewelry import outbox
 from jewelry.errors import InvalidInput, NotFound
-from jewelry.roles import Actor, Role
 from jewelry.lifecycle import OrderStatus
+from jewelry.roles import Actor, Role
 from shop.models import Order, ShopOutbox
 from shop.services import change_status
 from tracing import spans

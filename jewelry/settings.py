@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "jewelry",  # the shared kernel; project-level commands (seed_demo, simulate_orders)
     "tracing",
     "shop",
     "crm",

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from jewelry.admin import OutboxAdmin, ReadOnlyAdmin
 from mes.models import ApiClient, ManufacturingJob, MesOutbox, MetalPrice
-from shop.admin import ReadOnlyAdmin
 
 
 class MesDatabaseAdmin(admin.ModelAdmin):
@@ -23,9 +23,8 @@ class ManufacturingJobAdmin(MesDatabaseAdmin, ReadOnlyAdmin):
 
 
 @admin.register(MesOutbox)
-class MesOutboxAdmin(MesDatabaseAdmin, ReadOnlyAdmin):
-    list_display = ["id", "task_name", "order_id", "created_at", "sent_at", "attempts", "last_error"]
-    search_fields = ["=order_id"]
+class MesOutboxAdmin(MesDatabaseAdmin, OutboxAdmin):
+    pass
 
 
 @admin.register(MetalPrice)

@@ -10,8 +10,8 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
-from jewelry.outbox import OutboxMessage
 from jewelry.lifecycle import OrderStatus
+from jewelry.outbox import OutboxMessage
 
 
 class MetalPrice(models.Model):

@@ -1,8 +1,8 @@
 """What MES asks: the operators' work queue and one job."""
 
 from jewelry.errors import NotFound
-from mes.models import ManufacturingJob
 from jewelry.lifecycle import OrderStatus
+from mes.models import ManufacturingJob
 
 QUEUE_FIELDS = ("id", "order_id", "metal", "price", "approved_at", "volume_mm3", "triangle_count")
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from jewelry import outbox
 from jewelry.errors import Conflict, InvalidModelFile, NotFound, PermissionRefused
+from jewelry.lifecycle import OrderStatus, Transition, check_transition, order_status_changed
+from jewelry.model_files import format_from_name
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
 from mes import geometry, pricing
 from mes.models import ManufacturingJob, MesOutbox, MetalPrice
-from jewelry.model_files import format_from_name
-from jewelry.lifecycle import OrderStatus, Transition, check_transition, order_status_changed
 from tracing import record, spans
 
 S = OrderStatus

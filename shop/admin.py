@@ -3,19 +3,9 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from jewelry.admin import OutboxAdmin, ReadOnlyAdmin
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tracing.links import order_traces_url, trace_url
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -35,7 +25,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 class StuckFilter(admin.SimpleListFilter):
-    """Lost orders (marked by shop.stuck_orders), longest stuck first."""
+    """Lost orders (marked by the stuck-order detector), longest stuck first."""
 
     title = "stuck"
     parameter_name = "stuck"
@@ -78,7 +68,5 @@ class OrderStatusChangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ShopOutbox)
-class ShopOutboxAdmin(ReadOnlyAdmin):
-    list_display = ["id", "task_name", "order_id", "created_at", "sent_at", "attempts", "last_error"]
-    list_filter = ["task_name"]
-    search_fields = ["=order_id"]
+class ShopOutboxAdmin(OutboxAdmin):
+    pass

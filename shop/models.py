@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from jewelry.outbox import OutboxMessage
 from jewelry.lifecycle import OrderStatus
 from jewelry.metals import Metal
+from jewelry.outbox import OutboxMessage
 
 
 def model_upload_path(order: "Order", file_name: str) -> str:

@@ -12,11 +12,17 @@ from django.utils import timezone
 
 from jewelry import outbox
 from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, NotFound
+from jewelry.lifecycle import (
+    SYSTEM_OF_ROLE,
+    OrderStatus,
+    Transition,
+    check_transition,
+    order_status_changed,
+    reached,
+)
+from jewelry.metals import Metal
 from jewelry.model_files import format_from_name
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
-from jewelry.lifecycle import (SYSTEM_OF_ROLE, OrderStatus, Transition, check_transition, order_status_changed,
-                               reached)
-from jewelry.metals import Metal
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tracing import record, spans
 

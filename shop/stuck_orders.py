@@ -16,9 +16,9 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from jewelry import outbox
+from jewelry.lifecycle import FINAL_STATUSES, POSITION, OrderStatus, waiting_for
 from jewelry.messaging import route_for
 from mes.models import ManufacturingJob, MesOutbox
-from jewelry.lifecycle import FINAL_STATUSES, POSITION, SYSTEM_OF_ROLE, TRANSITIONS, OrderStatus
 from shop.models import Order, ShopOutbox
 from tracing import attributes as A
 from tracing import metrics, record, spans
@@ -58,14 +58,6 @@ def deadlines() -> dict[str, timedelta]:
         raise ImproperlyConfigured(f"STUCK_ORDER_DEADLINES_SECONDS names unknown statuses: {unknown}")
     return {status: timedelta(seconds=float(seconds)) for status, seconds in configured.items()
             if status not in FINAL_STATUSES}
-
-
-def waiting_for(status: str) -> str:
-    """The system whose move takes an order out of ``status`` ("" for a final status)."""
-    position = POSITION[status]
-    forward = [role for (frm, to), role in TRANSITIONS.items()
-               if frm == status and POSITION[to] == position + 1]
-    return SYSTEM_OF_ROLE[forward[0]] if forward else ""
 
 
 def _overdue(now: datetime) -> Q:

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.factories import cube_stl
+from jewelry.sample_models import cube_stl
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from shop.admin import ReadOnlyAdmin
+from jewelry.admin import ReadOnlyAdmin
 from tracing.links import trace_url
 from tracing.models import JaegerAccessLog
 

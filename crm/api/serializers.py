@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from crm.models import OrderNote
+from jewelry.lifecycle import waiting_for
 from shop.api.serializers import OrderOutput, StatusChangeOutput
-from shop.stuck_orders import waiting_for
 from tracing.links import order_traces_url, trace_url
 
 

@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 
 from crm import selectors, services
 from crm.api.serializers import CrmOrderDetailOutput, CrmOrderOutput, NoteInput, NoteOutput, StuckOrderOutput
-from jewelry.roles import Role, require_roles
 from jewelry.lifecycle import OrderStatus
+from jewelry.roles import Role, require_roles
 from shop.models import Order
 from tracing.spans import annotate_order
 

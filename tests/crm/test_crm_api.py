@@ -3,7 +3,7 @@
 import pytest
 
 from jewelry.lifecycle import OrderStatus as S
-from tests.factories import cube_stl
+from jewelry.sample_models import cube_stl
 from tests.flows import submitted_order
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)

@@ -8,10 +8,10 @@ import time
 import pytest
 
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
 from shop.models import Order
 from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, Caller, submit_order, traced_env
 from tests.e2e.traces import PRICE_RUN, SUBMIT, one, wait_for_trace
-from tests.factories import cube_stl
 from tests.otlp_receiver import OtlpReceiver
 from tests.processes import celery_worker, gunicorn_server, process_env, purge_queues, wait_until
 

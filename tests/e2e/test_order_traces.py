@@ -5,8 +5,9 @@ trace (with its SQL), and the attributes support needs to follow the order."""
 import pytest
 from django.db import connections
 
-from mes.models import ManufacturingJob, MesOutbox
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
+from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, submit_order
 from tests.e2e.traces import (
@@ -19,7 +20,6 @@ from tests.e2e.traces import (
     transitions,
     wait_for_trace,
 )
-from tests.factories import cube_stl
 from tests.processes import child_pids, wait_until
 from tracing import attributes as A
 

@@ -12,10 +12,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm.models import OrderNote
-from mes.models import ManufacturingJob, MesOutbox
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
+from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, OrderStatusChange, ShopOutbox
-from tests.factories import cube_stl
 from tests.flows import submitted_order, upload
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)

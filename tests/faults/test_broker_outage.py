@@ -8,10 +8,10 @@ dropped) and restores.
 import pytest
 import requests
 
-from jewelry.roles import Role
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.roles import Role
+from jewelry.sample_models import cube_stl
 from shop.models import Order, OrderStatusChange, ShopOutbox
-from tests.factories import cube_stl
 from tests.faults.tcp_proxy import TcpProxy
 from tests.processes import (
     broker_url,

@@ -11,11 +11,11 @@ import pytest
 from django.db import connections
 from rest_framework.test import APIClient
 
-from jewelry.roles import Role
-from mes.models import ManufacturingJob
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.roles import Role
+from jewelry.sample_models import cube_stl
+from mes.models import ManufacturingJob
 from shop.models import Order, OrderStatusChange
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]

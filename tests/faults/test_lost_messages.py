@@ -14,12 +14,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from jewelry.lifecycle import OrderStatus as S
 from jewelry.messaging import SHOP_QUEUE
+from jewelry.sample_models import cube_stl
 from mes.models import ManufacturingJob
 from shop import stuck_orders
-from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 from tests.processes import celery_worker, publishing_to, purge_queues, queue_depth, wait_until
 

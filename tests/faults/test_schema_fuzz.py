@@ -17,8 +17,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
 from jewelry.roles import Role
+from jewelry.sample_models import cube_stl
 from jewelry.wsgi import application
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from mes.models import ManufacturingJob, MesOutbox
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
+from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, OrderStatusChange, ShopOutbox
-from tests.factories import cube_stl
 from tests.flows import upload
 from tests.processes import celery_worker, process_env, publishing_to, purge_queues, wait_until
 

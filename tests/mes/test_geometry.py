@@ -7,13 +7,13 @@ import pytest
 import trimesh
 
 from jewelry.errors import InvalidModelFile
+from jewelry.model_files import format_from_name
 from mes.geometry import (
     DEFAULT_LIMITS,
     GeometryLimits,
     ModelGeometry,
     measure_model,
 )
-from jewelry.model_files import format_from_name
 from tests.mes import models_fixtures as fixtures
 
 CUBE_FILES = {

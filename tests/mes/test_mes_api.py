@@ -3,9 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from mes.models import ApiClient
 from jewelry.lifecycle import OrderStatus as S
-from tests.factories import cube_stl
+from jewelry.sample_models import cube_stl
+from mes.models import ApiClient
 from tests.flows import submitted_order
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)

@@ -6,12 +6,12 @@ tests/faults/test_worker_killed.py.
 
 import pytest
 
+from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
 from mes import geometry
 from mes.models import ManufacturingJob
 from mes.tasks import price_order
-from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
-from tests.factories import cube_stl
 from tests.flows import upload
 
 # transaction=True: the outbox publishes on commit, and the shop hears back only then.

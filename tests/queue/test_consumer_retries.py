@@ -4,12 +4,12 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
+from jewelry.lifecycle import OrderStatus as S
+from jewelry.messaging import retry_backoff
+from jewelry.sample_models import cube_stl
 from mes import geometry
 from mes.models import ManufacturingJob
-from jewelry.messaging import retry_backoff
-from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 from tests.processes import celery_worker, process_env, wait_until
 from tests.queue.support import price_request_id, task_log_count, wait_for_order

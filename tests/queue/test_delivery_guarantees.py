@@ -7,12 +7,12 @@ from django.db import transaction
 from kombu import Connection
 
 from jewelry import outbox
+from jewelry.lifecycle import OrderStatus as S
 from jewelry.messaging import MES_QUEUE, QUEUES
 from jewelry.roles import Role
-from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
 from shop.models import Order, ShopOutbox
 from shop.tasks import relay_outbox
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 from tests.processes import broker_url, celery_worker, process_env, publishing_to, queue_depth
 from tests.queue.support import price_request_id, wait_for_order

@@ -2,9 +2,9 @@
 
 import pytest
 
-from mes.models import ManufacturingJob, MesOutbox
 from jewelry.lifecycle import OrderStatus as S
-from tests.factories import cube_stl
+from jewelry.sample_models import cube_stl
+from mes.models import ManufacturingJob, MesOutbox
 from tests.flows import operator_steps, submitted_order
 from tests.processes import wait_until
 from tests.queue.support import wait_for_order

@@ -4,8 +4,8 @@ import pytest
 from django.core.files.storage import default_storage
 
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
 from shop.models import Order
-from tests.factories import cube_stl
 from tests.flows import submitted_order, upload
 from tests.queue.support import price_request_id, task_log_count, wait_for_order
 

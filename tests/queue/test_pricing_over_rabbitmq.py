@@ -6,11 +6,11 @@ import pytest
 import requests
 
 from jewelry import outbox
-from jewelry.messaging import ROUTES
-from mes.models import ManufacturingJob, MesOutbox
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.messaging import ROUTES
+from jewelry.sample_models import cube_stl
+from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, ShopOutbox
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 from tests.processes import gunicorn_server, wait_until
 from tests.queue.support import task_log_count, wait_for_order

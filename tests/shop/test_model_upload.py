@@ -5,8 +5,8 @@ import hashlib
 import pytest
 
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
 from shop.models import Order
-from tests.factories import cube_stl
 from tests.flows import submitted_order, upload
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)

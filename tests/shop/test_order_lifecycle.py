@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from mes.models import ManufacturingJob
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
+from mes.models import ManufacturingJob
 from shop.models import Order
-from tests.factories import cube_stl
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 

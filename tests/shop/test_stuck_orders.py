@@ -13,13 +13,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from jewelry.celery import app as celery_app
+from jewelry.lifecycle import OrderStatus as S
+from jewelry.lifecycle import waiting_for
+from jewelry.sample_models import cube_stl
 from mes import services as mes_services
 from mes.models import ManufacturingJob, MesOutbox
 from shop import stuck_orders
-from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from shop.tasks import detect_stuck_orders as detect_task
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 from tests.processes import publishing_to
 from tracing import attributes as A
@@ -279,7 +280,7 @@ def test_deadline_for_an_unknown_status_is_refused(settings):
 
 
 def test_waiting_for_names_the_system_whose_move_is_next():
-    assert [stuck_orders.waiting_for(status) for status in (
+    assert [waiting_for(status) for status in (
         S.SUBMITTED, S.PRICE_CALCULATED, S.MANUFACTURING_APPROVED, S.SHIPPED, S.CLOSED)] == [
         "mes", "crm", "mes", "crm", ""]
 

@@ -7,9 +7,9 @@ import pytest
 from opentelemetry.trace import StatusCode
 from rest_framework.test import APIClient
 
+from jewelry.sample_models import cube_stl
 from shop import services as shop_services
 from shop.tasks import record_price
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 from tests.tracing.helpers import events, one, server_spans
 from tracing import attributes as A

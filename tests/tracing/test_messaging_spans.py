@@ -8,8 +8,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from jewelry import outbox
 from jewelry.celery import app as celery_app
+from jewelry.sample_models import cube_stl
 from shop.models import ShopOutbox
-from tests.factories import cube_stl
 from tests.flows import submitted_order
 from tests.processes import publishing_to
 from tests.tracing.helpers import one, trace_id

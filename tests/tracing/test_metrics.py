@@ -12,13 +12,13 @@ from django.utils import timezone
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from jewelry.roles import Actor, Role
-from shop import stuck_orders
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.roles import Actor, Role
+from jewelry.sample_models import cube_stl
+from shop import stuck_orders
 from shop.models import Order, ShopOutbox
 from shop.services import change_status
 from shop.tasks import record_price
-from tests.factories import cube_stl
 from tests.flows import operator_steps, submitted_order
 from tests.processes import publishing_to
 from tracing import attributes as A

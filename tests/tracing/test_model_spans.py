@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from tests.factories import cube_stl
+from jewelry.sample_models import cube_stl
 from tests.flows import submitted_order
 from tests.tracing.helpers import everything_said, one
 from tracing import attributes as A

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from crm.models import OrderNote
 from jewelry.roles import Role, create_user
-from tests.factories import cube_stl
+from jewelry.sample_models import cube_stl
 from tests.flows import upload
 from tests.tracing.helpers import everything_said
 

@@ -7,9 +7,9 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from mes.models import ApiClient
 from jewelry.lifecycle import OrderStatus as S
-from tests.factories import cube_stl
+from jewelry.sample_models import cube_stl
+from mes.models import ApiClient
 from tests.flows import submitted_order
 from tests.tracing.helpers import one, server_spans
 from tracing import attributes as A

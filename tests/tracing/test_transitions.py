@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.sample_models import cube_stl
 from shop.models import OrderStatusChange
-from tests.factories import cube_stl
 from tests.flows import operator_steps, submitted_order
 from tests.tracing.helpers import trace_id
 from tracing import attributes as A

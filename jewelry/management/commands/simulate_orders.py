@@ -9,7 +9,6 @@ steps it waits, reading the databases, until the messages have done their work.
 
 import logging
 import random
-import struct
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -22,9 +21,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test import Client, override_settings
 from tqdm import tqdm
 
-from jewelry.roles import Role, create_user
-from mes.models import ManufacturingJob
 from jewelry.lifecycle import OrderStatus
+from jewelry.roles import Role, create_user
+from jewelry.sample_models import cube_stl
+from mes.models import ManufacturingJob
 from shop.models import Order
 from tracing import attributes as A
 from tracing import propagation, spans
@@ -34,18 +34,6 @@ S = OrderStatus
 FAILURE_KINDS = ("broken_model", "abandoned_model", "bad_upload", "operator_conflict")
 OPERATOR_STEPS = ("take", "complete", "packaging", "ship")
 POLL_SECONDS = 0.05
-
-
-def cube_stl(size_mm: float, *, open_mesh: bool = False) -> bytes:
-    """A binary STL cube of ``size_mm``; ``open_mesh`` leaves out two faces (MES refuses it)."""
-    corners = [(x * size_mm, y * size_mm, z * size_mm) for x, y, z in
-               [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)]]
-    faces = [(0, 2, 1), (0, 3, 2), (4, 5, 6), (4, 6, 7), (0, 1, 5), (0, 5, 4),
-             (1, 2, 6), (1, 6, 5), (2, 3, 7), (2, 7, 6), (3, 0, 4), (3, 4, 7)]
-    faces = faces[2:] if open_mesh else faces
-    body = b"".join(struct.pack("<12fH", 0, 0, 0, *corners[a], *corners[b], *corners[c], 0)
-                    for a, b, c in faces)
-    return b"simulated ring".ljust(80, b" ") + struct.pack("<I", len(faces)) + body
 
 
 @dataclass
@@ -145,7 +133,7 @@ class Simulation:
             refused, trace_id = self.upload(order, b"not a model", "ring.txt", expect=400)
             self.fail(order, order.failure_kind, refused["code"], trace_id)
         if order.failure_kind in ("broken_model", "abandoned_model"):
-            trace_id = self.upload_and_submit(order, cube_stl(order.model_size_mm, open_mesh=True))
+            trace_id = self.upload_and_submit(order, cube_stl(order.model_size_mm, drop_triangles=2))
             yield lambda: self.shop_order(order).error_code != ""
             self.fail(order, order.failure_kind, self.shop_order(order).error_code, trace_id)
             if order.failure_kind == "abandoned_model":
