@@ -30,8 +30,20 @@ def close_order(*, order_id: int, seller_id: int) -> Order:
     return change_status(order_id=order_id, to_status=OrderStatus.CLOSED, actor=_seller(seller_id))
 
 
+# Statuses in which MES already holds a job for the order: a cancellation must reach it.
+KNOWN_TO_MES = (OrderStatus.SUBMITTED, OrderStatus.PRICE_CALCULATED)
+
+
 def cancel_order(*, order_id: int, seller_id: int) -> Order:
-    return change_status(order_id=order_id, to_status=OrderStatus.CANCELLED, actor=_seller(seller_id))
+    """The customer walked away: the order ends, and MES, if it knows the order, is told through the queue."""
+    with transaction.atomic():
+        before = Order.objects.select_for_update().filter(pk=order_id).values_list("status", flat=True).first()
+        order = change_status(order_id=order_id, to_status=OrderStatus.CANCELLED, actor=_seller(seller_id),
+                              savepoint=False)
+        if before in KNOWN_TO_MES:
+            outbox.enqueue(ShopOutbox, task_name="mes.cancel_order", order_id=order.pk,
+                           payload={"order_id": order.pk, "seller_id": seller_id})
+    return order
 
 
 def add_note(*, order_id: int, author_id: int, text: str) -> OrderNote:

@@ -5,8 +5,10 @@ one ``order_status_changed`` signal; what may follow what is decided here and no
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.dispatch import Signal
 
@@ -98,6 +100,19 @@ def waiting_for(status: str) -> str:
     forward = [role for (frm, to), role in TRANSITIONS.items()
                if frm == status and POSITION[to] == position + 1]
     return SYSTEM_OF_ROLE[forward[0]] if forward else ""
+
+
+def status_deadlines() -> dict[str, timedelta]:
+    """How long an order may stay in each status before it counts as stuck (``STUCK_ORDER_DEADLINES_SECONDS``).
+
+    Statuses left out, and final ones, wait for nobody but the customer.
+    """
+    configured = settings.STUCK_ORDER_DEADLINES_SECONDS
+    unknown = sorted(set(configured) - set(OrderStatus.values))
+    if unknown:
+        raise ImproperlyConfigured(f"STUCK_ORDER_DEADLINES_SECONDS names unknown statuses: {unknown}")
+    return {status: timedelta(seconds=float(seconds)) for status, seconds in configured.items()
+            if status not in FINAL_STATUSES}
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,14 @@ ROUTES: dict[str, Route] = {
     # shop / crm -> mes
     "mes.price_order": Route(MES_QUEUE, "mes.order.submitted"),
     "mes.approve_manufacturing": Route(MES_QUEUE, "mes.order.approved"),
+    "mes.cancel_order": Route(MES_QUEUE, "mes.order.cancelled"),
     "mes.relay_outbox": Route(MES_QUEUE, "mes.maintenance.relay_outbox"),
+    "mes.check_stuck_orders": Route(MES_QUEUE, "mes.maintenance.check_stuck_orders"),
     # mes -> shop / crm
     "shop.record_price": Route(SHOP_QUEUE, "shop.order.priced"),
     "shop.record_pricing_failure": Route(SHOP_QUEUE, "shop.order.pricing_failed"),
     "shop.record_manufacturing_progress": Route(SHOP_QUEUE, "shop.order.progress"),
+    "shop.resend_request": Route(SHOP_QUEUE, "shop.order.request_not_received"),
     "shop.relay_outbox": Route(SHOP_QUEUE, "shop.maintenance.relay_outbox"),
     "shop.detect_stuck_orders": Route(SHOP_QUEUE, "shop.maintenance.detect_stuck_orders"),
 }
@@ -55,6 +58,16 @@ QUEUES = (
 
 def route_for(task_name: str) -> Route:
     return ROUTES[task_name]
+
+
+# Why the stuck-order detector sent a message again (span event and counter: alexandrite.redispatch.cause).
+# Each system finds the causes on its own side (docs/lost-orders.md).
+OUTBOX_NOT_DELIVERED = "outbox_not_delivered"  # either side: the row never left its outbox
+PRICE_REQUEST_NOT_RECEIVED = "price_request_not_received"  # MES has no request for this model
+PRICE_NOT_RECORDED = "price_not_recorded"  # MES priced it; the shop never heard
+PRICING_FAILURE_NOT_RECORDED = "pricing_failure_not_recorded"  # MES refused it; the shop never heard
+APPROVAL_NOT_RECEIVED = "approval_not_received"  # the CRM approved; MES never heard
+PROGRESS_NOT_RECORDED = "progress_not_recorded"  # MES moved on; the shop never heard
 
 
 # Failures worth retrying with backoff: storage and database hiccups, not bad data.

@@ -15,6 +15,7 @@ from django.db import models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from jewelry.lifecycle import status_deadlines
 from jewelry.messaging import route_for
 from tracing import propagation
 
@@ -75,6 +76,33 @@ def dispatch(row: OutboxMessage) -> bool:
         return False
     manager.filter(pk=row.pk).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
     return True
+
+
+# A message sent again gets this long (or its order's status deadline, if shorter) before the next try.
+RESEND_AFTER = timedelta(hours=1)
+
+
+def resend(rows: list[OutboxMessage], *, status: str, now) -> list[OutboxMessage]:
+    """Publish ``rows`` of an order in ``status`` again, unless they went out lately; returns those sent.
+
+    Safe to repeat: every consumer ignores a message whose effect is already there.
+    """
+    wait = min(RESEND_AFTER, status_deadlines().get(status, RESEND_AFTER))
+    due = [row for row in rows if row.sent_at is None or row.sent_at <= now - wait]
+    return [row for row in due if dispatch(row)]
+
+
+def by_order(model: type[OutboxMessage], order_ids: list[int]) -> dict[int, list[OutboxMessage]]:
+    """A system's outbox rows for these orders, oldest first, grouped by order id."""
+    rows: dict[int, list[OutboxMessage]] = {}
+    for row in model.objects.filter(order_id__in=order_ids).order_by("created_at"):
+        rows.setdefault(row.order_id, []).append(row)
+    return rows
+
+
+def latest(rows: list[OutboxMessage], task_name: str) -> list[OutboxMessage]:
+    """The newest of ``rows`` carrying ``task_name`` (as a list: empty if none)."""
+    return [row for row in rows if row.task_name == task_name][-1:]
 
 
 def pending(model: type[OutboxMessage], *, older_than_seconds: float = 0):

@@ -21,3 +21,7 @@ def job_for_order(order_id: int) -> ManufacturingJob:
     if job is None:
         raise NotFound(f"MES has no order {order_id}.", code="order_not_found")
     return job
+
+
+def jobs_by_order(order_ids: list[int]) -> dict[int, ManufacturingJob]:
+    return {job.order_id: job for job in ManufacturingJob.objects.filter(order_id__in=order_ids)}

@@ -203,3 +203,15 @@ def start_packaging(*, order_id: int, operator_id: int) -> ManufacturingJob:
 def ship_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
     return _operator_move(order_id=order_id, operator_id=operator_id,
                           to_stage=S.SHIPPED, assignee_only=False)
+
+
+def cancel_job(*, order_id: int, seller_id: int) -> ManufacturingJob | None:
+    """The CRM cancelled the order before manufacturing: MES drops it too. Repeats change nothing.
+
+    An order MES never heard of (cancelled before its price request arrived) has no job to cancel.
+    """
+    with transaction.atomic(using=MES_DB):
+        job = ManufacturingJob.objects.select_for_update().filter(order_id=order_id).first()
+        if job is None or job.stage == S.CANCELLED:
+            return job
+        return _move_job(job, to_stage=S.CANCELLED, actor=Actor(user_id=seller_id, role=Role.SELLER))

@@ -1,11 +1,13 @@
 """MES consumers (queue ``mes.orders``): thin wrappers of ``mes.services``, safe to redeliver."""
 
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
 
 from jewelry import outbox
 from jewelry.messaging import RETRY, TRANSIENT_ERRORS, retry_backoff
-from mes import services
+from mes import services, stuck_orders
 from mes.models import MesOutbox
 
 
@@ -39,3 +41,15 @@ def approve_manufacturing(*, order_id: int, seller_id: int):
 @shared_task(name="mes.relay_outbox")
 def relay_outbox():
     return outbox.relay_pending(MesOutbox, older_than_seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+
+
+@shared_task(name="mes.cancel_order", **RETRY)
+def cancel_order(*, order_id: int, seller_id: int):
+    services.cancel_job(order_id=order_id, seller_id=seller_id)
+
+
+@shared_task(name="mes.check_stuck_orders")
+def check_stuck_orders(*, stuck: list, complete: bool, scanned_at: str):
+    found = stuck_orders.check_stuck_orders(stuck=stuck, complete=complete,
+                                            scanned_at=datetime.fromisoformat(scanned_at))
+    return {"redispatched": len(found)}

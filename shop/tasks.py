@@ -1,5 +1,6 @@
 """Shop consumers (queue ``shop.events``): MES results and progress, applied idempotently."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from celery import shared_task
@@ -24,6 +25,12 @@ def record_pricing_failure(*, order_id: int, error_code: str, error_message: str
 @shared_task(name="shop.record_manufacturing_progress", **RETRY)
 def record_manufacturing_progress(*, order_id: int, status: str, operator_id: int):
     services.record_manufacturing_progress(order_id=order_id, status=status, operator_id=operator_id)
+
+
+@shared_task(name="shop.resend_request", **RETRY)
+def resend_request(*, order_id: int, task_name: str, cause: str, scanned_at: str):
+    stuck_orders.resend_request(order_id=order_id, task_name=task_name, cause=cause,
+                                scanned_at=datetime.fromisoformat(scanned_at))
 
 
 @shared_task(name="shop.relay_outbox")

@@ -64,3 +64,21 @@ def test_support_may_read_but_not_approve(api, customer, support):
 
     assert api(support).get(f"/api/v1/crm/orders/{order_id}/").status_code == 200
     assert api(support).post(f"/api/v1/crm/orders/{order_id}/approve/").status_code == 403
+
+
+def test_cancelling_an_order_mes_never_saw_sends_mes_nothing(api, customer, seller, operator):
+    order_id = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+
+    assert api(seller).post(f"/api/v1/crm/orders/{order_id}/cancel/").json()["status"] == S.CANCELLED
+
+    detail = api(seller).get(f"/api/v1/crm/orders/{order_id}/").json()
+    assert detail["status"] == S.CANCELLED
+    assert api(operator).get(f"/api/v1/mes/orders/{order_id}/").status_code == 404
+
+
+def test_cancelling_a_priced_order_cancels_its_mes_job(api, customer, seller, operator):
+    order_id = submitted_order(api(customer), cube_stl(10))
+
+    api(seller).post(f"/api/v1/crm/orders/{order_id}/cancel/")
+
+    assert api(operator).get(f"/api/v1/mes/orders/{order_id}/").json()["status"] == S.CANCELLED

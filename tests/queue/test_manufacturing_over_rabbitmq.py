@@ -35,3 +35,15 @@ def test_approval_and_operator_progress_flow_between_shop_and_mes(api, customer,
     assert order.operator_id == operator.pk
     assert ManufacturingJob.objects.get(order_id=order_id).stage == S.SHIPPED
     assert not MesOutbox.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_cancelled_order_is_cancelled_in_mes_too(api, customer, seller, operator, worker):
+    order_id = submitted_order(api(customer), cube_stl(10))
+    wait_for_order(worker, order_id, status=S.PRICE_CALCULATED)
+
+    assert api(seller).post(f"/api/v1/crm/orders/{order_id}/cancel/").status_code == 200
+
+    wait_until(lambda: ManufacturingJob.objects.filter(order_id=order_id, stage=S.CANCELLED).exists(),
+               message=lambda: f"MES to learn of the cancellation; worker log:\n{worker.log()}")
+    assert api(operator).get(f"/api/v1/mes/orders/{order_id}/").json()["status"] == S.CANCELLED
+    assert api(operator).post(f"/api/v1/mes/orders/{order_id}/take/").status_code == 409
