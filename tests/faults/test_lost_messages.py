@@ -2,7 +2,8 @@
 
 MES prices an order, its answer to the shop is purged from the queue (the way a
 deleted queue or a broker restart without persistence loses it), and the detector
-(the service behind the beat task) re-sends it; a real worker records the price.
+(the service behind the beat task) tells MES the order is stuck; a real MES worker
+finds its lost answer and sends it again, and a real shop worker records the price.
 Also: the traffic generator drives orders through real workers.
 """
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.messaging import SHOP_QUEUE
 from jewelry.sample_models import cube_stl
-from mes.models import ManufacturingJob
+from mes.models import ManufacturingJob, MesOutbox
 from shop import stuck_orders
 from shop.models import Order, OrderStatusChange
 from tests.flows import submitted_order
@@ -39,13 +40,17 @@ def test_price_lost_between_mes_and_the_shop_is_sent_again_and_recorded(api, cus
 
         scan = stuck_orders.detect_stuck_orders(now=timezone.now() + timedelta(minutes=20))
 
-        assert scan.redispatched == {order_id: stuck_orders.PRICE_NOT_RECORDED}
+        assert scan.redispatched == {}  # the shop's side lost nothing: the answer is MES's to send
         assert Order.objects.get(pk=order_id).stuck_since is not None
-        with celery_worker(queues=("shop.events",)) as shop_worker:
+        with celery_worker(queues=("mes.orders", "shop.events")) as worker:
             order = wait_until(lambda: Order.objects.filter(pk=order_id, status=S.PRICE_CALCULATED).first(),
-                               message=lambda: f"the shop to record the price; log:\n{shop_worker.log()}")
+                               message=lambda: f"the shop to record the price; log:\n{worker.log()}")
+            worker_log = worker.log()
     assert (str(order.price), order.stuck_since) == ("1081.00", None)
     assert OrderStatusChange.objects.filter(order_id=order_id, to_status=S.PRICE_CALCULATED).count() == 1
+    [answer] = MesOutbox.objects.filter(order_id=order_id, task_name="shop.record_price")
+    assert answer.attempts == 2  # sent at pricing, and again by MES's side of the detector
+    assert "mes.check_stuck_orders" in worker_log
 
 
 def test_traffic_generator_drives_orders_through_real_workers():
