@@ -22,7 +22,7 @@ from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resou
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from tracing import redaction
+from tracing import redaction, sql
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,15 @@ def _sanitize_sensitive_headers() -> None:
     os.environ[SANITIZE_HEADERS_VARIABLE] = ",".join(configured + missing)
 
 
+def _request_hook(span, request) -> None:
+    sql.begin()
+    redaction.scrub_request_attributes(span, request)
+
+
+def _response_hook(span, request, response) -> None:
+    sql.end(span)
+
+
 def _instrument(tracer_provider) -> None:
     from django.conf import settings
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
@@ -131,12 +140,14 @@ def _instrument(tracer_provider) -> None:
     # the Collector derives the same rates and durations from the spans (spanmetrics), and
     # recording them here cost a histogram update or two on every request and every query.
     common = {"tracer_provider": tracer_provider, "meter_provider": NoOpMeterProvider()}
+    # Before the Celery instrumentation: the SQL totals go on its task span before it ends it.
+    sql.install()
     if not DjangoInstrumentor().is_instrumented_by_opentelemetry:
-        DjangoInstrumentor().instrument(request_hook=redaction.scrub_request_attributes, **common)
+        DjangoInstrumentor().instrument(request_hook=_request_hook, response_hook=_response_hook, **common)
     if not CeleryInstrumentor().is_instrumented_by_opentelemetry:
         # Also in web processes: apply_async must carry the trace context to the worker.
         CeleryInstrumentor().instrument(**common)
-    if not Psycopg2Instrumentor().is_instrumented_by_opentelemetry:
+    if sql.mode() == sql.ALL and not Psycopg2Instrumentor().is_instrumented_by_opentelemetry:
         # The SQL commenter stays off: it would defeat PostgreSQL's statement cache.
         Psycopg2Instrumentor().instrument(enable_commenter=False, skip_dep_check=True, **common)
     if settings.STORAGE_BACKEND == "s3":
