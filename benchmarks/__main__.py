@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from benchmarks.environment import ROOT, SAMPLE_EVERYTHING, BenchWorld
 from benchmarks.report import Figure, load_average, machine, table
 
-SECTIONS = ("overhead", "queue", "pipeline", "pricing")
+SECTIONS = ("cpu", "overhead", "queue", "pipeline", "pricing")
 
 
 @dataclass(frozen=True)
 class Sizes:
+    cpu_rounds: int
+    cpu_flows: int
     overhead_rounds: int
     overhead_flows: int
     queue_jobs: int
@@ -34,15 +36,28 @@ class Sizes:
     pipeline_concurrencies: tuple[int, ...] = (1, 2)
 
 
-FULL = Sizes(overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
+FULL = Sizes(cpu_rounds=40, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
              pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
-QUICK = Sizes(overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
+QUICK = Sizes(cpu_rounds=3, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
               pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
               pipeline_concurrencies=(1,))
 
 
 def progress(message: str) -> None:
     print(message, flush=True)
+
+
+def cpu(world: BenchWorld, sizes: Sizes, sets: tuple[str, ...] = ("main",)) -> list[Figure]:
+    from benchmarks import batches
+
+    figures = []
+    for name in sets:
+        variants = batches.SETS[name]
+        progress(f"web CPU, {name} variants ({', '.join(v.name for v in variants)}): {sizes.cpu_rounds} rounds "
+                 f"of one {sizes.cpu_flows}-flow batch per variant, each variant in its own long-lived process")
+        figures += batches.run(world, rounds=sizes.cpu_rounds, flows=sizes.cpu_flows, variants=variants,
+                               progress=progress)
+    return figures
 
 
 def overhead(world: BenchWorld, sizes: Sizes) -> list[Figure]:
@@ -118,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that it runs (~1 min)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     parser.add_argument("--prefix", default="alexandrite_bench", help="name prefix of the bench databases/vhost")
+    parser.add_argument("--cpu-sets", default="main",
+                        help="variant sets of the cpu section: main, pieces (per-piece costs), export")
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SECTIONS)
@@ -137,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             if name in chosen:
                 progress(f"[{name}] starting; {load_average()}")
                 try:
-                    figures += globals()[name](world, sizes)
+                    if name == "cpu":
+                        figures += cpu(world, sizes, tuple(options.cpu_sets.split(",")))
+                    else:
+                        figures += globals()[name](world, sizes)
                 except Exception as error:  # report it, keep the other sections' figures
                     failed.append(name)
                     progress(f"[{name}] FAILED: {error!r}"[:4000])
