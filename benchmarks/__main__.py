@@ -34,13 +34,15 @@ class Sizes:
     pricing_triangles: int
     pricing_runs: int
     pipeline_concurrencies: tuple[int, ...] = (1, 2)
+    pipeline_batch_rounds: int = 20
+    pipeline_batch_orders: int = 30
 
 
 FULL = Sizes(cpu_rounds=40, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
              pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
 QUICK = Sizes(cpu_rounds=3, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
               pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
-              pipeline_concurrencies=(1,))
+              pipeline_concurrencies=(1,), pipeline_batch_rounds=2, pipeline_batch_orders=3)
 
 
 def progress(message: str) -> None:
@@ -107,8 +109,12 @@ def pipeline(world: BenchWorld, sizes: Sizes) -> list[Figure]:
     from benchmarks import pipeline as flow
 
     progress(f"pipeline: {sizes.pipeline_orders} orders per run, {sizes.pipeline_rounds} rounds")
-    return flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders,
-                    concurrencies=sizes.pipeline_concurrencies, progress=progress)
+    figures = flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders,
+                       concurrencies=sizes.pipeline_concurrencies, progress=progress)
+    progress(f"pipeline, alternating: {sizes.pipeline_batch_rounds} rounds of one {sizes.pipeline_batch_orders}-order "
+             f"batch per worker (off, ours), both workers long-lived")
+    return figures + flow.run_alternating(world, rounds=sizes.pipeline_batch_rounds,
+                                          orders=sizes.pipeline_batch_orders, progress=progress)
 
 
 def pricing(world: BenchWorld, sizes: Sizes) -> list[Figure]:
