@@ -31,6 +31,15 @@ DEFAULT_SERVICE_NAME = "alexandrite-web"
 # otherwise (the SDK's batch processor ignores that variable; we honour it here).
 DEFAULT_FLUSH_TIMEOUT_MILLIS = 5_000
 HTTP_PROTOBUF = "http/protobuf"
+# The export thread, when OTEL_BSP_* leave it unsaid (chosen from benchmarks/batches.py EXPORT;
+# docs/tracing.md, "Export settings"): large batches, rarely, uncompressed on the local network.
+EXPORT_DEFAULTS = {
+    # About 1.2 spans a request by default: 2048 hold ~15 s of a 100 req/s worker's spans while a
+    # Collector hangs (the exporter's timeout), before the SDK drops any.
+    "OTEL_BSP_MAX_QUEUE_SIZE": 2048,
+    "OTEL_BSP_SCHEDULE_DELAY": 5000,  # ms between exports when the batch is not full
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": 512,  # spans per export request
+}
 SANITIZE_HEADERS_VARIABLE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
 
 _state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "sessions": [],
@@ -109,8 +118,21 @@ def build_tracer_provider(resource: Resource | None = None) -> TracerProvider:
     """
     provider = TracerProvider(resource=resource or build_resource(), shutdown_on_exit=False)
     for name in _exporter_names("OTEL_TRACES_EXPORTER", "otlp"):
-        provider.add_span_processor(BatchSpanProcessor(_span_exporter(name)))
+        provider.add_span_processor(_batch_processor(_span_exporter(name)))
     return provider
+
+
+def _batch_processor(exporter: SpanExporter) -> BatchSpanProcessor:
+    """The SDK's batch processor with our EXPORT_DEFAULTS, each OTEL_BSP_* variable set winning."""
+    def setting(variable: str) -> int:
+        try:
+            return int(os.environ[variable])
+        except (KeyError, ValueError):
+            return EXPORT_DEFAULTS[variable]
+
+    return BatchSpanProcessor(exporter, max_queue_size=setting("OTEL_BSP_MAX_QUEUE_SIZE"),
+                              schedule_delay_millis=setting("OTEL_BSP_SCHEDULE_DELAY"),
+                              max_export_batch_size=setting("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"))
 
 
 def _sanitize_sensitive_headers() -> None:
