@@ -8,6 +8,7 @@ progress as it goes, then one table: median over runs, spread, ratio to the base
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -38,7 +39,7 @@ class Sizes:
     pipeline_batch_orders: int = 30
 
 
-FULL = Sizes(cpu_rounds=40, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
+FULL = Sizes(cpu_rounds=30, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
              pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
 QUICK = Sizes(cpu_rounds=3, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
               pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that it runs (~1 min)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     parser.add_argument("--prefix", default="alexandrite_bench", help="name prefix of the bench databases/vhost")
+    parser.add_argument("--cpu-rounds", type=int, help="rounds of the cpu section (default: 30, quick: 3)")
     parser.add_argument("--cpu-sets", default="main",
                         help="variant sets of the cpu section: main, pieces (per-piece costs), export")
     options = parser.parse_args(argv)
@@ -147,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     sizes = QUICK if options.quick else FULL
+    if options.cpu_rounds:
+        sizes = dataclasses.replace(sizes, cpu_rounds=options.cpu_rounds)
     started = time.monotonic()
     world = BenchWorld(options.prefix)
     progress(f"machine: {machine()}")
