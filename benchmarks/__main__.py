@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="alexandrite_bench", help="name prefix of the bench databases/vhost")
     parser.add_argument("--cpu-rounds", type=int, help="rounds of the cpu section (default: 30, quick: 3)")
     parser.add_argument("--cpu-sets", default="main",
-                        help="variant sets of the cpu section: main, pieces (per-piece costs), export")
+                        help="variant sets of the cpu section: main, pieces (per-piece costs), upstream, export")
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SECTIONS)

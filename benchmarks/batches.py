@@ -61,6 +61,16 @@ PIECES = (
     Variant("ours without business metrics", {"TRACING_ENABLED": "true", **OTLP}, without=("metrics",)),
     Variant("ours without SQL totals", {"TRACING_ENABLED": "true", **OTLP}, without=("sql",)),
 )
+OURS_PIECES = ("middleware", "request_hook", "hooks", "metrics", "sql")
+# What upstream costs by itself: ours with all of our own code out, then without export as well.
+UPSTREAM = (
+    Variant(OFF, {"TRACING_ENABLED": "false"}, traced=False),
+    Variant(OURS, {"TRACING_ENABLED": "true", **OTLP}),
+    Variant("upstream only (SDK, instrumentations, export)", {"TRACING_ENABLED": "true", **OTLP},
+            without=OURS_PIECES),
+    Variant("upstream only, no export", {"TRACING_ENABLED": "true", **OTLP, "OTEL_TRACES_EXPORTER": "none",
+                                         "OTEL_METRICS_EXPORTER": "none"}, traced=False, without=OURS_PIECES),
+)
 # The export thread's settings (tracing/setup.py defaults against the SDK's and gzip).
 EXPORT = (
     Variant(OFF, {"TRACING_ENABLED": "false"}, traced=False),
@@ -72,7 +82,7 @@ EXPORT = (
                                     "OTEL_BSP_SCHEDULE_DELAY": "1000"}),
     Variant("gzip", {"TRACING_ENABLED": "true", **OTLP, "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"}),
 )
-SETS = {"main": MAIN, "pieces": PIECES, "export": EXPORT}
+SETS = {"main": MAIN, "pieces": PIECES, "upstream": UPSTREAM, "export": EXPORT}
 
 
 # --- the controller --------------------------------------------------------------------
@@ -262,7 +272,7 @@ def serve() -> None:
             try:
                 for _ in range(count):
                     _flow(*clients, model)
-            except Exception as error:  # the controller reports it and stops
+            except Exception as error:  # noqa: BLE001 - any failure: the controller reports it and stops
                 _reply({"error": repr(error)[:2000]})
                 continue
             _reply({"cpu_start": cpu_start, "wall": time.perf_counter() - wall_start,

@@ -10,6 +10,7 @@ import sentry_sdk
 # As a shop would turn it on for tracing: every transaction, the default integrations.
 sentry_sdk.init(dsn=os.environ["BENCH_SENTRY_DSN"], traces_sample_rate=1.0, send_default_pii=False)
 
-from jewelry.wsgi import application  # noqa: E402 - Sentry must be set up before Django loads
+# Imported after the init: Sentry must be set up before Django loads.
+from jewelry.wsgi import application
 
 __all__ = ["application"]

@@ -83,9 +83,9 @@ def test_slow_statement_becomes_a_client_span_with_its_measured_times_under_the_
 @pytest.mark.django_db
 def test_failed_statement_becomes_an_error_span_without_the_databases_message(settings, spans):
     settings.TRACING_SLOW_SQL_MS = 60_000
-    with trace.get_tracer("test").start_as_current_span("work"):
-        with pytest.raises(DataError, match="customer-typed-secret"), transaction.atomic():
-            run_statement("SELECT %s::int", ["customer-typed-secret"])
+    with trace.get_tracer("test").start_as_current_span("work"), \
+            pytest.raises(DataError, match="customer-typed-secret"), transaction.atomic():
+        run_statement("SELECT %s::int", ["customer-typed-secret"])
 
     [failed] = sql_spans(spans.get_finished_spans())
     assert failed.status.status_code == StatusCode.ERROR
