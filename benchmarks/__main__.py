@@ -8,6 +8,7 @@ progress as it goes, then one table: median over runs, spread, ratio to the base
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -17,11 +18,13 @@ from dataclasses import dataclass
 from benchmarks.environment import ROOT, SAMPLE_EVERYTHING, BenchWorld
 from benchmarks.report import Figure, load_average, machine, table
 
-SECTIONS = ("overhead", "queue", "pipeline", "pricing")
+SECTIONS = ("cpu", "overhead", "queue", "pipeline", "pricing")
 
 
 @dataclass(frozen=True)
 class Sizes:
+    cpu_rounds: int
+    cpu_flows: int
     overhead_rounds: int
     overhead_flows: int
     queue_jobs: int
@@ -32,17 +35,32 @@ class Sizes:
     pricing_triangles: int
     pricing_runs: int
     pipeline_concurrencies: tuple[int, ...] = (1, 2)
+    pipeline_batch_rounds: int = 20
+    pipeline_batch_orders: int = 30
 
 
-FULL = Sizes(overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
+FULL = Sizes(cpu_rounds=30, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
              pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
-QUICK = Sizes(overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
+QUICK = Sizes(cpu_rounds=3, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
               pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
-              pipeline_concurrencies=(1,))
+              pipeline_concurrencies=(1,), pipeline_batch_rounds=2, pipeline_batch_orders=3)
 
 
 def progress(message: str) -> None:
     print(message, flush=True)
+
+
+def cpu(world: BenchWorld, sizes: Sizes, sets: tuple[str, ...] = ("main",)) -> list[Figure]:
+    from benchmarks import batches
+
+    figures = []
+    for name in sets:
+        variants = batches.SETS[name]
+        progress(f"web CPU, {name} variants ({', '.join(v.name for v in variants)}): {sizes.cpu_rounds} rounds "
+                 f"of one {sizes.cpu_flows}-flow batch per variant, each variant in its own long-lived process")
+        figures += batches.run(world, rounds=sizes.cpu_rounds, flows=sizes.cpu_flows, variants=variants,
+                               progress=progress)
+    return figures
 
 
 def overhead(world: BenchWorld, sizes: Sizes) -> list[Figure]:
@@ -92,8 +110,12 @@ def pipeline(world: BenchWorld, sizes: Sizes) -> list[Figure]:
     from benchmarks import pipeline as flow
 
     progress(f"pipeline: {sizes.pipeline_orders} orders per run, {sizes.pipeline_rounds} rounds")
-    return flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders,
-                    concurrencies=sizes.pipeline_concurrencies, progress=progress)
+    figures = flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders,
+                       concurrencies=sizes.pipeline_concurrencies, progress=progress)
+    progress(f"pipeline, alternating: {sizes.pipeline_batch_rounds} rounds of one {sizes.pipeline_batch_orders}-order "
+             f"batch per worker (off, ours), both workers long-lived")
+    return figures + flow.run_alternating(world, rounds=sizes.pipeline_batch_rounds,
+                                          orders=sizes.pipeline_batch_orders, progress=progress)
 
 
 def pricing(world: BenchWorld, sizes: Sizes) -> list[Figure]:
@@ -118,12 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that it runs (~1 min)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     parser.add_argument("--prefix", default="alexandrite_bench", help="name prefix of the bench databases/vhost")
+    parser.add_argument("--cpu-rounds", type=int, help="rounds of the cpu section (default: 30, quick: 3)")
+    parser.add_argument("--cpu-sets", default="main",
+                        help="variant sets of the cpu section: main, pieces (per-piece costs), upstream, export")
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
     sizes = QUICK if options.quick else FULL
+    if options.cpu_rounds:
+        sizes = dataclasses.replace(sizes, cpu_rounds=options.cpu_rounds)
     started = time.monotonic()
     world = BenchWorld(options.prefix)
     progress(f"machine: {machine()}")
@@ -137,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
             if name in chosen:
                 progress(f"[{name}] starting; {load_average()}")
                 try:
-                    figures += globals()[name](world, sizes)
+                    if name == "cpu":
+                        figures += cpu(world, sizes, tuple(options.cpu_sets.split(",")))
+                    else:
+                        figures += globals()[name](world, sizes)
                 except Exception as error:  # report it, keep the other sections' figures
                     failed.append(name)
                     progress(f"[{name}] FAILED: {error!r}"[:4000])

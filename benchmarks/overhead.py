@@ -3,8 +3,11 @@
 Variants run interleaved, each round in a rotated order, each on a fresh gunicorn:
 - ``off``: TRACING_ENABLED=false, no SDK at all;
 - ``ours``: our set-up (tracing/setup.py), 100% sampling, OTLP/HTTP to a local sink;
+- ``ours, full SQL detail``: ours with TRACING_SQL_SPANS=all (psycopg2's span per statement);
 - ``zero-code``: TRACING_ENABLED=false under ``opentelemetry-instrument`` with the same OTEL_*:
   the upstream agent's Django/psycopg2/Celery spans, none of our attributes;
+- ``Sentry SDK``: TRACING_ENABLED=false, ``benchmarks.sentry_app`` (Sentry at traces_sample_rate=1.0
+  sending to the sink);
 - ``ours, backend down``: ours, exporting to an endpoint that accepts and never answers;
 - ``ours, 10% head-sampled``: ours with ``OTEL_TRACES_SAMPLER_ARG=0.1``, not a deploy
   setting (errors in the other 90% would be lost before the Collector's tail sampling):
@@ -25,6 +28,7 @@ from benchmarks.sink import count_spans
 
 SECTION = "web overhead"
 OFF, OURS, ZERO_CODE, DOWN = "off", "ours", "zero-code", "ours, backend down"
+FULL_SQL, SENTRY = "ours, full SQL detail", "Sentry SDK"
 SAMPLED = "ours, 10% head-sampled"
 WORKERS = 2
 CONCURRENCY = 4  # two requests in flight per sync worker keeps both workers busy
@@ -38,12 +42,16 @@ class Variant:
     sink_mode: str | None = None
     zero_code: bool = False
     sample_ratio: float = 1.0
+    sql_spans: str = "slow"
+    sentry: bool = False
 
 
 VARIANTS = (
     Variant(OFF, traced=False),
     Variant(OURS, traced=True, sink_mode="ok"),
+    Variant(FULL_SQL, traced=True, sink_mode="ok", sql_spans="all"),
     Variant(ZERO_CODE, traced=True, sink_mode="ok", zero_code=True),
+    Variant(SENTRY, traced=False, sink_mode="ok", sentry=True),
     Variant(DOWN, traced=True, sink_mode="hang"),
     Variant(SAMPLED, traced=True, sink_mode="ok", sample_ratio=0.1),
 )
@@ -54,13 +62,16 @@ def zero_code_available() -> bool:
 
 
 def _env(world: BenchWorld, variant: Variant, endpoint: str | None) -> dict:
+    if variant.sentry:
+        return world.env(BENCH_SENTRY_DSN=endpoint.replace("http://", "http://public@") + "/1")
     if not variant.traced:
         return world.env()
     otel = {**SAMPLE_EVERYTHING, "OTEL_TRACES_SAMPLER_ARG": str(variant.sample_ratio),
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none"}
-    return world.env(TRACING_ENABLED="false" if variant.zero_code else "true", **otel)
+    return world.env(TRACING_ENABLED="false" if variant.zero_code else "true", TRACING_SQL_SPANS=variant.sql_spans,
+                     **otel)
 
 
 def _one_run(world, variant, users, model, *, flows, warmup) -> tuple[RunResult, dict]:
@@ -68,8 +79,9 @@ def _one_run(world, variant, users, model, *, flows, warmup) -> tuple[RunResult,
     customers, operator = users
     with processes.otlp_sink(variant.sink_mode or "ok") as sink:
         prefix = (str(BIN / "opentelemetry-instrument"),) if variant.zero_code else ()
-        env = _env(world, variant, sink.endpoint if variant.traced else None)
-        with processes.gunicorn(env, workers=WORKERS, prefix=prefix) as server:
+        env = _env(world, variant, sink.endpoint if variant.traced or variant.sentry else None)
+        app = "benchmarks.sentry_app" if variant.sentry else "jewelry.wsgi"
+        with processes.gunicorn(env, workers=WORKERS, prefix=prefix, app=app) as server:
             run_flows(server.port, customers, operator, model, flows=warmup, concurrency=CONCURRENCY)
             cpu_before = processes.cpu_seconds(server.popen.pid)
             result = run_flows(server.port, customers, operator, model, flows=flows, concurrency=CONCURRENCY)

@@ -101,3 +101,81 @@ def run(world: BenchWorld, *, rounds: int, orders: int, concurrencies=(1, 2), pr
         for concurrency in concurrencies:
             figures[concurrency, True].ratios.append(measured[concurrency, True] / measured[concurrency, False])
     return list(figures.values())
+
+
+# --- traced / untraced as alternating batches between two long-lived workers -------------
+
+IDLE_QUEUE = "bench.idle"  # what a worker listens to between its batches: nothing is ever sent there
+
+
+def _consume(app, node: str, on: bool) -> None:
+    from jewelry.messaging import EXCHANGE, QUEUES
+
+    for queue in QUEUES:
+        if on:
+            app.control.add_consumer(queue.name, exchange=EXCHANGE.name, routing_key=queue.routing_key,
+                                     destination=[node], reply=True, timeout=10)
+        else:
+            app.control.cancel_consumer(queue.name, destination=[node], reply=True, timeout=10)
+
+
+def _batch(app, worker, orders: int) -> tuple[float, int]:
+    """Submit ``orders`` (their messages wait), let ``worker`` consume until all are priced; wall seconds."""
+    ids = _submitted_orders(orders)
+    started = datetime.now(UTC)
+    _consume(app, worker.node, on=True)
+    deadline = time.monotonic() + MAX_WAIT_SECONDS
+    while _priced(ids) < len(ids):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {_priced(ids)}/{len(ids)} priced:\n{worker.log()[-3000:]}")
+        time.sleep(0.02)
+    _consume(app, worker.node, on=False)
+    return (_last_priced_at(ids) - started).total_seconds(), len(ids)
+
+
+def run_alternating(world: BenchWorld, *, rounds: int, orders: int, progress=print) -> list[Figure]:
+    """CPU of the worker (parent and child, export thread included) per order, traced / untraced.
+
+    Two workers (1 child each) run all along; each batch of orders goes to one of them, in turn.
+    A batch's CPU runs from its start to that worker's next batch, like the web batches.
+    """
+    from benchmarks.report import interval_text, ratio_interval
+    from jewelry.celery import app
+
+    purge_queues(world.broker_url)
+    marks = {False: [], True: []}
+    walls = {False: [], True: []}
+    with processes.otlp_sink("ok") as sink:
+        traced_env = world.env(TRACING_ENABLED="true", OTEL_TRACES_EXPORTER="otlp", OTEL_METRICS_EXPORTER="otlp",
+                               OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint,
+                               OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf", **SAMPLE_EVERYTHING)
+        with processes.celery_worker(world.env(), queues=IDLE_QUEUE, concurrency=1) as off, \
+                processes.celery_worker(traced_env, queues=IDLE_QUEUE, concurrency=1) as ours:
+            workers = {False: off, True: ours}
+            _batch(app, off, 5), _batch(app, ours, 5)  # warm-up: imports, connections, first spans
+            for round_number in range(rounds):
+                for traced in ((False, True) if round_number % 2 == 0 else (True, False)):
+                    marks[traced].append(processes.cpu_seconds(workers[traced].popen.pid))
+                    wall, _ = _batch(app, workers[traced], orders)
+                    walls[traced].append(wall)
+                if (round_number + 1) % 5 == 0 or round_number + 1 == rounds:
+                    progress(f"  round {round_number + 1}/{rounds}")
+            time.sleep(1)  # let the traced worker's export thread send its last batch
+            for traced in (False, True):
+                marks[traced].append(processes.cpu_seconds(workers[traced].popen.pid))
+    purge_queues(world.broker_url)
+    cpu = {traced: [b - a for a, b in zip(marks[traced], marks[traced][1:])] for traced in (False, True)}
+    figures = []
+    for traced in (False, True):
+        name = f"2 workers x1 child, alternating, tracing {'ours' if traced else 'off'}"
+        per_order = Figure(SECTION, name, f"worker CPU per order ({orders}-order batches)", "ms",
+                           values=[c / orders * 1000 for c in cpu[traced]])
+        rate = Figure(SECTION, name, "SUBMITTED -> PRICE_CALCULATED", "orders/s",
+                      values=[orders / w for w in walls[traced]])
+        if traced:
+            per_order.ratios = [c / o for c, o in zip(cpu[True], cpu[False])]
+            rate.ratios = [o / t for t, o in zip(walls[True], walls[False])]
+            per_order.note = f"CPU ratio {interval_text(ratio_interval(cpu[True], cpu[False]))}"
+            rate.note = f"rate ratio {interval_text(ratio_interval(walls[False], walls[True]))}"
+        figures += [per_order, rate]
+    return figures

@@ -95,14 +95,14 @@ def _answers_http(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, *, workers: int, prefix: tuple[str, ...] = ()):
-    """gunicorn serving jewelry.wsgi on a free port (deploy/gunicorn.conf.py when it exists)."""
+def gunicorn(env: dict, *, workers: int, prefix: tuple[str, ...] = (), app: str = "jewelry.wsgi"):
+    """gunicorn serving ``app`` on a free port (deploy/gunicorn.conf.py when it exists)."""
     port = free_port()
     argv = [*prefix, str(BIN / "gunicorn")]
     config = ROOT / "deploy" / "gunicorn.conf.py"
     if config.exists():
         argv += ["-c", str(config)]
-    argv += ["jewelry.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    argv += [app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     server = Process(argv, env, "gunicorn")
     server.port = port
     try:

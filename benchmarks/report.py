@@ -79,3 +79,27 @@ def table(figures: list[Figure]) -> str:
     lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
     return "\n".join(lines)
+
+
+def ratio_interval(variant: list[float], baseline: list[float], *, resamples: int = 4000,
+                   confidence: float = 0.95, seed: int = 14) -> tuple[float, float, float]:
+    """sum(variant) / sum(baseline) over paired rounds, with a bootstrap interval (rounds resampled).
+
+    Rounds are resampled whole, so a round the machine was slow for weighs on both sides alike.
+    """
+    import random
+
+    if len(variant) != len(baseline) or not variant:
+        raise ValueError("ratio_interval needs the same, non-zero number of rounds on both sides")
+    pairs = list(zip(variant, baseline))
+    pick = random.Random(seed).choices
+    ratios = []
+    for _ in range(resamples):
+        sample = pick(pairs, k=len(pairs))
+        ratios.append(sum(v for v, _ in sample) / sum(b for _, b in sample))
+    tail = (1 - confidence) / 2
+    return sum(variant) / sum(baseline), percentile(ratios, tail), percentile(ratios, 1 - tail)
+
+
+def interval_text(ratio: tuple[float, float, float]) -> str:
+    return f"{ratio[0]:.3f} [{ratio[1]:.3f}-{ratio[2]:.3f}]"

@@ -200,6 +200,10 @@ STUCK_ORDER_DEADLINES_SECONDS = {
 # --- tracing -------------------------------------------------------------------------
 JAEGER_UI_URL = env("JAEGER_UI_URL", default="http://localhost:16686")
 TRACING_ENABLED = env.bool("TRACING_ENABLED", default=True)
+# SQL on traces (docs/tracing.md, "SQL"): "slow" puts statement counts and time on each request's
+# and task's span and makes a span only of a slow or failed statement; "all" a span of every one.
+TRACING_SQL_SPANS = env("TRACING_SQL_SPANS", default="slow")
+TRACING_SLOW_SQL_MS = env.float("TRACING_SLOW_SQL_MS", default=50.0)
 
 LOGGING = {
     "version": 1,

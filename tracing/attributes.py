@@ -82,3 +82,23 @@ METRIC_TRANSITIONS = "alexandrite.order.transitions"  # counter, previous -> sta
 METRIC_ERRORS = "alexandrite.order.errors"  # counter, error.type + system
 METRIC_STUCK = "alexandrite.orders.stuck"  # gauge, by order.status
 METRIC_REDISPATCHED = "alexandrite.orders.redispatched"  # counter
+
+# --- SQL (tracing.sql): statements as facts about the span that ran them -----------------
+# On every server and task span, per Django database alias ("default" is the shop's, "mes" MES's).
+DB_DEFAULT_STATEMENTS = "alexandrite.db.default.statements"
+DB_DEFAULT_DURATION = "alexandrite.db.default.duration_ms"
+DB_MES_STATEMENTS = "alexandrite.db.mes.statements"
+DB_MES_DURATION = "alexandrite.db.mes.duration_ms"
+# (statements, duration) per alias; an alias not listed here gets the same pattern.
+DB_TOTALS = {"default": (DB_DEFAULT_STATEMENTS, DB_DEFAULT_DURATION), "mes": (DB_MES_STATEMENTS, DB_MES_DURATION)}
+DB_TOTALS_PATTERN = ("alexandrite.db.{alias}.statements", "alexandrite.db.{alias}.duration_ms")
+# On a slow or failed statement's CLIENT span: the same names the psycopg2 instrumentation uses,
+# so that the full-detail mode (TRACING_SQL_SPANS=all) and the default read alike in Jaeger.
+DB_SYSTEM = "db.system"
+DB_NAME = "db.name"
+DB_USER = "db.user"
+DB_STATEMENT = "db.statement"  # with its placeholders (%s), never the parameter values
+DB_RESPONSE_STATUS_CODE = "db.response.status_code"  # PostgreSQL's SQLSTATE of a failed statement
+DB_ALIAS = "alexandrite.db.alias"  # Django's name of the database
+NET_PEER_NAME = "net.peer.name"
+NET_PEER_PORT = "net.peer.port"

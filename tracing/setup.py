@@ -22,7 +22,7 @@ from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resou
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from tracing import redaction
+from tracing import redaction, sql
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,15 @@ DEFAULT_SERVICE_NAME = "alexandrite-web"
 # otherwise (the SDK's batch processor ignores that variable; we honour it here).
 DEFAULT_FLUSH_TIMEOUT_MILLIS = 5_000
 HTTP_PROTOBUF = "http/protobuf"
+# The export thread, when OTEL_BSP_* leave it unsaid (chosen from benchmarks/batches.py EXPORT;
+# docs/tracing.md, "Export settings"): large batches, rarely, uncompressed on the local network.
+EXPORT_DEFAULTS = {
+    # About 1.2 spans a request by default: 2048 hold ~15 s of a 100 req/s worker's spans while a
+    # Collector hangs (the exporter's timeout), before the SDK drops any.
+    "OTEL_BSP_MAX_QUEUE_SIZE": 2048,
+    "OTEL_BSP_SCHEDULE_DELAY": 5000,  # ms between exports when the batch is not full
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": 512,  # spans per export request
+}
 SANITIZE_HEADERS_VARIABLE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
 
 _state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "sessions": [],
@@ -109,8 +118,21 @@ def build_tracer_provider(resource: Resource | None = None) -> TracerProvider:
     """
     provider = TracerProvider(resource=resource or build_resource(), shutdown_on_exit=False)
     for name in _exporter_names("OTEL_TRACES_EXPORTER", "otlp"):
-        provider.add_span_processor(BatchSpanProcessor(_span_exporter(name)))
+        provider.add_span_processor(_batch_processor(_span_exporter(name)))
     return provider
+
+
+def _batch_processor(exporter: SpanExporter) -> BatchSpanProcessor:
+    """The SDK's batch processor with our EXPORT_DEFAULTS, each OTEL_BSP_* variable set winning."""
+    def setting(variable: str) -> int:
+        try:
+            return int(os.environ[variable])
+        except (KeyError, ValueError):
+            return EXPORT_DEFAULTS[variable]
+
+    return BatchSpanProcessor(exporter, max_queue_size=setting("OTEL_BSP_MAX_QUEUE_SIZE"),
+                              schedule_delay_millis=setting("OTEL_BSP_SCHEDULE_DELAY"),
+                              max_export_batch_size=setting("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"))
 
 
 def _sanitize_sensitive_headers() -> None:
@@ -119,6 +141,15 @@ def _sanitize_sensitive_headers() -> None:
                   if name.strip()]
     missing = [name for name in redaction.SENSITIVE_HEADERS if name not in configured]
     os.environ[SANITIZE_HEADERS_VARIABLE] = ",".join(configured + missing)
+
+
+def _request_hook(span, request) -> None:
+    sql.begin()
+    redaction.scrub_request_attributes(span, request)
+
+
+def _response_hook(span, request, response) -> None:
+    sql.end(span)
 
 
 def _instrument(tracer_provider) -> None:
@@ -131,12 +162,14 @@ def _instrument(tracer_provider) -> None:
     # the Collector derives the same rates and durations from the spans (spanmetrics), and
     # recording them here cost a histogram update or two on every request and every query.
     common = {"tracer_provider": tracer_provider, "meter_provider": NoOpMeterProvider()}
+    # Before the Celery instrumentation: the SQL totals go on its task span before it ends it.
+    sql.install()
     if not DjangoInstrumentor().is_instrumented_by_opentelemetry:
-        DjangoInstrumentor().instrument(request_hook=redaction.scrub_request_attributes, **common)
+        DjangoInstrumentor().instrument(request_hook=_request_hook, response_hook=_response_hook, **common)
     if not CeleryInstrumentor().is_instrumented_by_opentelemetry:
         # Also in web processes: apply_async must carry the trace context to the worker.
         CeleryInstrumentor().instrument(**common)
-    if not Psycopg2Instrumentor().is_instrumented_by_opentelemetry:
+    if sql.mode() == sql.ALL and not Psycopg2Instrumentor().is_instrumented_by_opentelemetry:
         # The SQL commenter stays off: it would defeat PostgreSQL's statement cache.
         Psycopg2Instrumentor().instrument(enable_commenter=False, skip_dep_check=True, **common)
     if settings.STORAGE_BACKEND == "s3":

@@ -20,12 +20,18 @@ def otlp():
 
 
 @pytest.fixture(scope="module")
-def _running_app(django_db_setup, tmp_path_factory, otlp):
+def app_env() -> dict:
+    """Extra environment of the app's processes; a module overrides it to run them differently."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def _running_app(django_db_setup, tmp_path_factory, otlp, app_env):
     media_root = tmp_path_factory.mktemp("e2e-media")
     purge_queues()
     with override_settings(MEDIA_ROOT=media_root):
-        worker_env = traced_env(otlp.endpoint, WORKER_SERVICE)
-        web_env = traced_env(otlp.endpoint, WEB_SERVICE)
+        worker_env = traced_env(otlp.endpoint, WORKER_SERVICE, **app_env)
+        web_env = traced_env(otlp.endpoint, WEB_SERVICE, **app_env)
         with celery_worker(env=worker_env) as worker, gunicorn_server(env=web_env, workers=2) as web:
             web.media_root, web.worker = media_root, worker
             yield web
