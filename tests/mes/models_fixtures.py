@@ -98,3 +98,9 @@ def _raw_deflated_zip(name: str, deflated: bytes, size: int, crc: int) -> bytes:
                           len(encoded), 0, 0, 0, 0, 0, 0) + encoded
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local) + len(deflated), 0)
     return local + deflated + central + end
+
+
+def two_vertex_facet_stl() -> bytes:
+    """An ASCII STL that looks right at upload (text, ``solid``, vertices) but a facet has two corners."""
+    return (b"solid ring\n facet normal 0 0 1\n  outer loop\n   vertex 0 0 0\n   vertex 1 0 0\n"
+            b"  endloop\n endfacet\nendsolid ring\n")
