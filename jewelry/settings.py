@@ -193,6 +193,9 @@ TASK_TIME_LIMITS_SECONDS = {
     name: tuple(float(seconds) for seconds in limits.split(":"))
     for name, limits in env.dict("TASK_TIME_LIMITS_SECONDS", default={}).items()
 }
+if any(soft > hard for soft, hard in TASK_TIME_LIMITS_SECONDS.values()):
+    # Celery refuses to publish such a task: every message to it would be lost at the sender.
+    raise ImproperlyConfigured("TASK_TIME_LIMITS_SECONDS: a soft limit is over its hard limit.")
 
 # --- lost orders (docs/lost-orders.md): how long an order may stay in a status -------
 STUCK_ORDER_SCAN_INTERVAL_SECONDS = env.float("STUCK_ORDER_SCAN_INTERVAL_SECONDS", default=300.0)
