@@ -26,6 +26,20 @@ def _configure_topology(app: Celery) -> None:
 _configure_topology(app)
 
 
+def _configure_time_limits(app: Celery) -> None:
+    """Every task gets ``TASK_TIME_LIMITS_SECONDS[name]``, or the ``"*"`` entry: one table, in settings."""
+    from django.conf import settings
+
+    limits = dict(settings.TASK_TIME_LIMITS_SECONDS)
+    app.conf.task_soft_time_limit, app.conf.task_time_limit = limits.pop("*")
+    app.conf.task_annotations = {
+        name: {"soft_time_limit": soft, "time_limit": hard} for name, (soft, hard) in limits.items()
+    }
+
+
+_configure_time_limits(app)
+
+
 @signals.task_prerun.connect(weak=False)
 def _drop_unusable_db_connections(sender=None, **kwargs):
     """What Django does around each request: connections are reused (CELERY_DB_REUSE_MAX), not broken ones."""

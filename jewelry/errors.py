@@ -35,6 +35,13 @@ class Conflict(DomainError):
     http_status = 409
 
 
+class QuotaExceeded(DomainError):
+    """The request is valid, but it would take the caller past a bound on what they may store."""
+
+    code = "quota_exceeded"
+    http_status = 413
+
+
 class InvalidInput(DomainError):
     code = "invalid_input"
     http_status = 400

@@ -122,6 +122,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MODEL_UPLOAD_MAX_BYTES = env.int("MODEL_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+# What all of one customer's orders' models may take in storage together (a replaced model's
+# file is deleted, so this counts one file per order): five models of the largest size.
+MODEL_STORAGE_PER_CUSTOMER_BYTES = env.int("MODEL_STORAGE_PER_CUSTOMER_BYTES", default=250 * 1024 * 1024)
 # Bodies bigger than this are streamed to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -178,6 +181,21 @@ OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=10.
 # A model whose pricing kills the worker (out of memory, a crash in native code) comes back
 # with every redelivery; after this many unfinished runs MES refuses it instead (docs/messages.md).
 PRICING_CRASH_LIMIT = env.int("PRICING_CRASH_LIMIT", default=3)
+# Time limits of every task, in seconds (docs/threat-model.md): at the soft limit the task is
+# interrupted and records why; the hard limit kills the pool process if that did not end it.
+# Pricing's soft limit ends as a refusal (model_too_complex); the largest accepted model
+# prices in about 20 s. Override per task with TASK_TIME_LIMITS_SECONDS="mes.price_order=30:45".
+TASK_TIME_LIMITS_SECONDS = {
+    "mes.price_order": (60.0, 90.0),
+    "shop.detect_stuck_orders": (240.0, 300.0),
+    "*": (30.0, 60.0),  # every other task: a few database writes or a publish
+} | {
+    name: tuple(float(seconds) for seconds in limits.split(":"))
+    for name, limits in env.dict("TASK_TIME_LIMITS_SECONDS", default={}).items()
+}
+if any(soft > hard for soft, hard in TASK_TIME_LIMITS_SECONDS.values()):
+    # Celery refuses to publish such a task: every message to it would be lost at the sender.
+    raise ImproperlyConfigured("TASK_TIME_LIMITS_SECONDS: a soft limit is over its hard limit.")
 
 # --- lost orders (docs/lost-orders.md): how long an order may stay in a status -------
 STUCK_ORDER_SCAN_INTERVAL_SECONDS = env.float("STUCK_ORDER_SCAN_INTERVAL_SECONDS", default=300.0)

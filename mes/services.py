@@ -151,11 +151,19 @@ def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: s
     return job
 
 
-def give_up_pricing(*, order_id: int, code: str, reason: str) -> None:
-    """Pricing cannot succeed (retries ran out, or an unforeseen error): record it, never drop the order."""
+PRICING_TOO_SLOW = (
+    "Pricing this model ran out of time; simplify the model (fewer triangles or parts) and upload it again."
+)
+
+
+def give_up_pricing(*, order_id: int, code: str, reason: str, exception: BaseException | None = None) -> None:
+    """Pricing cannot succeed (retries ran out, time ran out, an unforeseen error): record it, never drop the order.
+
+    ``reason`` is shown to the customer: ours, never the exception's text, which goes on the span only.
+    """
     job = ManufacturingJob.objects.filter(order_id=order_id).first()
     if job is not None and job.stage == S.SUBMITTED:
-        _refuse_pricing(job, job.model_key, code, reason[:500])
+        _refuse_pricing(job, job.model_key, code, reason[:500], exception=exception)
 
 
 def approve_manufacturing(*, order_id: int, seller_id: int) -> ManufacturingJob:

@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 
 from jewelry import outbox
@@ -11,25 +12,48 @@ from mes import services, stuck_orders
 from mes.models import MesOutbox
 
 
-@shared_task(name="mes.price_order", bind=True, max_retries=RETRY["max_retries"])
+class PricingTask(Task):
+    # Killed at the hard time limit, the message goes back to the queue instead of being
+    # acknowledged: its next delivery is a no-op once the refusal below is recorded.
+    acks_on_timeout = False
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """A hard time limit killed the pool process: the worker itself records the refusal.
+
+        Celery calls this in the worker's main process. If recording fails too, the next
+        delivery of the requeued message counts the dead run towards ``PRICING_CRASH_LIMIT``.
+        """
+        if isinstance(exc, TimeLimitExceeded) and "order_id" in kwargs:
+            services.give_up_pricing(order_id=kwargs["order_id"], code="model_too_complex",
+                                     reason=services.PRICING_TOO_SLOW, exception=exc)
+
+
+@shared_task(name="mes.price_order", bind=True, base=PricingTask, max_retries=RETRY["max_retries"])
 def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key: str, model_format: str = ""):
     """Transient failures retry with backoff; whatever cannot be priced ends as an error on the order.
 
-    ``model_format`` is empty only in requests sent before the message carried it.
+    ``model_format`` is empty only in requests sent before the message carried it. The
+    messages recorded are ours; the exception goes on the span for developers only.
     """
     try:
         services.price_order(order_id=order_id, customer_id=customer_id, metal=metal, model_key=model_key,
                              model_format=model_format)
+    except SoftTimeLimitExceeded as exc:
+        services.give_up_pricing(order_id=order_id, code="model_too_complex",
+                                 reason=services.PRICING_TOO_SLOW, exception=exc)
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             services.give_up_pricing(order_id=order_id, code="pricing_unavailable",
-                                     reason=f"Pricing kept failing: {exc!r}")
+                                     reason="Pricing could not reach storage or its database; "
+                                            "it was retried and has been recorded.", exception=exc)
             return
         raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries))
     except Exception as exc:
         # A bug or an input nobody foresaw fails the same way on every retry:
         # record it where CRM and MES see it instead of dropping the order.
-        services.give_up_pricing(order_id=order_id, code="pricing_failed", reason=f"Pricing failed: {exc!r}")
+        services.give_up_pricing(order_id=order_id, code="pricing_failed",
+                                 reason="Pricing failed on our side; the error has been recorded.",
+                                 exception=exc)
         raise
 
 

@@ -5,13 +5,17 @@
 
 import hashlib
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from jewelry import outbox
-from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, NotFound
+from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, NotFound, QuotaExceeded
 from jewelry.lifecycle import (
     SYSTEM_OF_ROLE,
     OrderStatus,
@@ -21,7 +25,7 @@ from jewelry.lifecycle import (
     reached,
 )
 from jewelry.metals import Metal
-from jewelry.model_files import format_from_name
+from jewelry.model_files import check_model_file, format_from_name
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tracing import record, spans
@@ -93,7 +97,11 @@ def _sha256(uploaded_file) -> str:
 
 
 def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
-    """Store the customer's 3D model on the order (first upload, replacement, or after a refusal)."""
+    """Store the customer's 3D model on the order (first upload, replacement, or after a refusal).
+
+    A file that cannot be a model is refused before anything is stored; a replaced
+    file is deleted once the new one is committed.
+    """
     model_format = format_from_name(uploaded_file.name)
     if uploaded_file.size == 0:
         raise InvalidModelFile("The model file is empty.", code="model_empty")
@@ -103,15 +111,35 @@ def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
             f"{settings.MODEL_UPLOAD_MAX_BYTES} bytes.",
             code="model_too_big",
         )
-    order = Order.objects.filter(pk=order_id, customer_id=customer_id).first()
-    if order is None:
-        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
-    if order.status == S.SUBMITTED and not order.error_code:
-        raise Conflict("The order is being priced; wait for the result before replacing its model.",
-                       code="order_being_priced")
-    if order.status not in (S.INITIATED, S.FILE_UPLOADED, S.SUBMITTED):
-        raise Conflict(f"An order in {order.status} cannot take a new model.", code="model_locked")
+    check_model_file(uploaded_file, model_format, uploaded_file.size)
+    with transaction.atomic():
+        # The customer's row serialises their uploads, so two cannot both pass the storage bound.
+        list(get_user_model().objects.select_for_update().filter(pk=customer_id).values_list("pk"))
+        order = Order.objects.filter(pk=order_id, customer_id=customer_id).first()
+        if order is None:
+            raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+        if order.status == S.SUBMITTED and not order.error_code:
+            raise Conflict("The order is being priced; wait for the result before replacing its model.",
+                           code="order_being_priced")
+        if order.status not in (S.INITIATED, S.FILE_UPLOADED, S.SUBMITTED):
+            raise Conflict(f"An order in {order.status} cannot take a new model.", code="model_locked")
+        _check_storage_bound(customer_id=customer_id, replacing=order, size=uploaded_file.size)
+        return _store_model(order, customer_id, uploaded_file, model_format)
 
+
+def _check_storage_bound(*, customer_id: int, replacing: Order, size: int) -> None:
+    stored = (Order.objects.filter(customer_id=customer_id).exclude(model_file="")
+              .exclude(pk=replacing.pk).aggregate(total=Sum("model_size"))["total"] or 0)
+    bound = settings.MODEL_STORAGE_PER_CUSTOMER_BYTES
+    if stored + size > bound:
+        raise QuotaExceeded(
+            f"Your orders' models already take {stored} bytes; with this one they would pass the "
+            f"{bound} bytes a customer may store. Cancel or replace an order's model first.",
+            code="model_storage_full",
+        )
+
+
+def _store_model(order: Order, customer_id: int, uploaded_file, model_format: str) -> Order:
     file_name = uploaded_file.name.rsplit("/", 1)[-1][:255]
     details = {
         "model_file_name": file_name,
@@ -121,18 +149,26 @@ def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
     }
     record.model_received(file_name=file_name, file_format=model_format,
                           size=uploaded_file.size, sha256=details["model_sha256"])
-    # Storage is not transactional: write the file first, point the order at it second.
+    replaced = order.model_file.name
+    # Storage is not transactional: write the file first, point the order at it second,
+    # and delete the file again if the order could not be pointed at it.
     order.model_file.save(file_name, uploaded_file, save=False)
-    details["model_file"] = order.model_file.name
-    details["error_code"] = ""
-    details["error_message"] = ""
-    if order.status == S.FILE_UPLOADED:
-        Order.objects.filter(pk=order.pk).update(**details)
-        order.refresh_from_db()
-        return order
-    actor = Actor(user_id=customer_id, role=Role.CUSTOMER)
-    return change_status(order_id=order.pk, to_status=S.FILE_UPLOADED, actor=actor,
-                         customer_id=customer_id, **details)
+    stored = order.model_file.name
+    try:
+        details.update(model_file=stored, error_code="", error_message="")
+        if order.status == S.FILE_UPLOADED:
+            Order.objects.filter(pk=order.pk).update(**details)
+            order.refresh_from_db()
+        else:
+            actor = Actor(user_id=customer_id, role=Role.CUSTOMER)
+            order = change_status(order_id=order.pk, to_status=S.FILE_UPLOADED, actor=actor,
+                                  customer_id=customer_id, **details)
+    except BaseException:
+        default_storage.delete(stored)
+        raise
+    if replaced and replaced != stored:
+        transaction.on_commit(partial(default_storage.delete, replaced))
+    return order
 
 
 def submit_order(*, order_id: int, customer_id: int) -> Order:

@@ -13,10 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm.models import OrderNote
 from jewelry.lifecycle import OrderStatus as S
-from jewelry.sample_models import cube_stl
+from jewelry.sample_models import cube_stl, zip_package
 from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tests.flows import submitted_order, upload
+from tests.mes.models_fixtures import two_vertex_facet_stl
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
@@ -106,14 +107,29 @@ def test_new_model_for_a_priced_order_is_refused(api, customer, priced_order, se
     assert body["code"] == "model_locked"
 
 
-def test_malformed_models_are_refused_by_pricing_and_nothing_is_priced(api, customer):
-    # The shop stores any file of an accepted format; MES reads it and refuses it.
+def test_files_that_cannot_be_models_are_refused_at_upload_and_nothing_is_stored(
+        api, customer, fresh_order, settings):
     cases = [
-        ("ring.stl", b"solid nonsense\nthis is not an stl at all"),
+        ("ring.stl", b"solid nonsense\nthis is not an stl at all"),  # text without vertices
         ("ring.stl", cube_stl(10)[:120]),  # truncated binary STL
-        ("ring.obj", b"v 0 0 0\nv 1 0 0\nf 1 2 9\n"),  # a face with a missing vertex
+        ("ring.stl", b"solid x\n vertex 0 0 0\x00\x01"),  # "ASCII" with a NUL byte
         ("ring.obj", b"\xff\xfe\x00garbage"),
+        ("ring.obj", b"# only comments\nv 0 0 0\n"),  # no faces
         ("ring.3mf", b"PK\x03\x04 not really a zip"),
+        ("ring.3mf", zip_package({"readme.txt": b"hello"})),  # a zip without a model part
+    ]
+
+    bodies = sweep(settings, cases, lambda case: upload(api(customer), fresh_order, case[1], case[0]), 400)
+
+    assert {body["code"] for body in bodies} == {"model_unreadable"}
+
+
+def test_models_only_pricing_can_find_broken_are_refused_by_pricing_and_nothing_is_priced(api, customer):
+    # They pass the upload check; MES reads them whole and refuses them.
+    cases = [
+        ("ring.stl", two_vertex_facet_stl()),
+        ("ring.obj", b"v 0 0 0\nv 1 0 0\nf 1 2 9\n"),  # a face with a missing vertex
+        ("ring.3mf", zip_package({"3D/3dmodel.model": b"<model><resources>"})),  # broken XML
     ]
     for name, content in cases:
         order_id = submitted_order(api(customer), content, name=name)

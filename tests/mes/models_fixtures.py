@@ -1,5 +1,10 @@
 """Model files for the geometry tests: the product's sample models, and broken or hostile ones."""
 
+import io
+import struct
+import zipfile
+import zlib
+
 import numpy as np
 
 from jewelry.sample_models import (  # noqa: F401  (the tests read every sample through this module)
@@ -34,3 +39,68 @@ def xml_bomb_model() -> bytes:
 
 def garbage(size: int = 4096, seed: int = 7) -> bytes:
     return np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes()
+
+
+# -- hostile files: small uploads that would cost a reader gigabytes or minutes --
+
+
+def component_bomb_3mf(fan_out: int = 2236) -> bytes:
+    """A one-triangle mesh placed ``fan_out`` x ``fan_out`` times through two levels of components.
+
+    2236 x 2236 = 4,999,696 triangles: just under ``max_triangles``, in about 700 bytes of zip.
+    """
+    triangle = mesh_object_xml(1, np.array([(0, 0, 0), (1, 0, 0), (0, 1, 0)]), [(0, 1, 2)])
+    level_1 = '<object id="2"><components>' + '<component objectid="1"/>' * fan_out + "</components></object>"
+    level_2 = '<object id="3"><components>' + '<component objectid="2"/>' * fan_out + "</components></object>"
+    return zip_package_compressed({"3D/3dmodel.model": model_xml(triangle + level_1 + level_2,
+                                                                 '<item objectid="3"/>')})
+
+
+def zip_bomb_3mf(unpacked_bytes: int = 1100 * 1024 * 1024, declared_bytes: int | None = None) -> bytes:
+    """A model part that inflates ~1000:1 to ``unpacked_bytes`` of XML whitespace (1.1 GB in ~1.1 MB).
+
+    ``declared_bytes`` is the size its zip headers claim (the true size unless given).
+    """
+    head = model_xml("", "").split(b"<resources>")[0] + b"<resources>"
+    block = b" " * (1024 * 1024)
+    blocks, rest = divmod(unpacked_bytes - len(head), len(block))
+    # Each piece ends in a full flush, so the block's deflated bytes can be repeated as they are.
+    deflated = [_deflate_piece(head), _deflate_piece(block) * blocks, _deflate_piece(block[:rest]),
+                b"\x03\x00"]  # an empty final block ends the stream
+    crc = zlib.crc32(head)
+    for _ in range(blocks):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(block[:rest], crc)
+    return _raw_deflated_zip("3D/3dmodel.model", b"".join(deflated),
+                             declared_bytes or unpacked_bytes, crc)
+
+
+def _deflate_piece(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+def zip_package_compressed(members: dict[str, bytes]) -> bytes:
+    """As ``zip_package``, at the strongest compression and without the content types part."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _raw_deflated_zip(name: str, deflated: bytes, size: int, crc: int) -> bytes:
+    """A one-member zip written by hand, so the deflated stream is built without holding ``size`` bytes."""
+    encoded = name.encode()
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(deflated), size,
+                        len(encoded), 0) + encoded
+    central = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(deflated), size,
+                          len(encoded), 0, 0, 0, 0, 0, 0) + encoded
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local) + len(deflated), 0)
+    return local + deflated + central + end
+
+
+def two_vertex_facet_stl() -> bytes:
+    """An ASCII STL that looks right at upload (text, ``solid``, vertices) but a facet has two corners."""
+    return (b"solid ring\n facet normal 0 0 1\n  outer loop\n   vertex 0 0 0\n   vertex 1 0 0\n"
+            b"  endloop\n endfacet\nendsolid ring\n")

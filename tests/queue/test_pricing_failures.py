@@ -7,6 +7,7 @@ from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from shop.models import Order
 from tests.flows import submitted_order, upload
+from tests.mes.models_fixtures import two_vertex_facet_stl
 from tests.queue.support import price_request_id, task_log_count, wait_for_order
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
@@ -23,7 +24,7 @@ def submitted_order_without_its_file(client) -> int:
 def test_unpriceable_models_end_with_an_error_on_the_order_after_one_attempt(
         api, customer, seller, operator, worker):
     shop = api(customer)
-    garbage = submitted_order(shop, b"\x00\x13 this is not a mesh \xff" * 40, name="ring.stl")
+    garbage = submitted_order(shop, two_vertex_facet_stl(), name="ring.stl")  # passes the upload check
     missing = submitted_order_without_its_file(shop)
 
     for order_id, code in ((garbage, "model_unreadable"), (missing, "model_missing")):

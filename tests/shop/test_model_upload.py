@@ -8,6 +8,7 @@ from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from shop.models import Order
 from tests.flows import submitted_order, upload
+from tests.mes.models_fixtures import two_vertex_facet_stl
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
@@ -63,7 +64,7 @@ def test_missing_file_field_is_a_400_not_a_500(api, customer, new_order):
 
 def test_broken_model_ends_with_an_error_on_the_order_and_a_new_file_recovers_it(api, customer):
     shop = api(customer)
-    order_id = submitted_order(shop, b"this is not a mesh at all" * 10)
+    order_id = submitted_order(shop, two_vertex_facet_stl())  # only pricing can tell it is broken
 
     refused = shop.get(f"/api/v1/shop/orders/{order_id}/").json()
     assert refused["status"] == S.SUBMITTED
