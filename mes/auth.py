@@ -2,6 +2,7 @@
 
 import hmac
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from mes.models import ApiClient, hash_api_key
@@ -23,3 +24,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+class ApiKeySchema(OpenApiAuthenticationExtension):
+    """The API-key scheme in the OpenAPI schema, so clients (and the fuzzer) know how to send it."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": f"`{KEYWORD} <key>`: a key made by `manage.py create_api_client`."}

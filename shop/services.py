@@ -77,7 +77,8 @@ def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: i
 
 def create_order(*, customer_id: int, metal: str) -> Order:
     if metal not in Metal.values:
-        raise InvalidInput(f"Unknown metal {metal!r}; choose one of {', '.join(Metal.values)}.",
+        # The value is the caller's: not repeated in a message that reaches the span.
+        raise InvalidInput(f"Unknown metal; choose one of {', '.join(Metal.values)}.",
                            code="unknown_metal")
     order = Order.objects.create(customer_id=customer_id, metal=metal)
     spans.annotate_order(order)
@@ -119,8 +120,7 @@ def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
         "model_size": uploaded_file.size,
         "model_sha256": _sha256(uploaded_file),
     }
-    record.model_received(file_name=file_name, file_format=model_format,
-                          size=uploaded_file.size, sha256=details["model_sha256"])
+    record.model_received(file_format=model_format, size=uploaded_file.size, sha256=details["model_sha256"])
     # Storage is not transactional: write the file first, point the order at it second.
     order.model_file.save(file_name, uploaded_file, save=False)
     details["model_file"] = order.model_file.name
