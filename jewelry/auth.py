@@ -42,13 +42,13 @@ class RolesBackend(ModelBackend):
         if not isinstance(username, str) or password is None:
             return None
         keys = login_throttle.keys_for(username, client_address(request) if request else None)
-        login_throttle.check(keys)
+        counts = login_throttle.check(keys)
         # PostgreSQL text cannot hold NUL: no such user can exist, and asking would raise.
         user = None if "\x00" in username else super().authenticate(request, username, password, **kwargs)
         if user is None:
-            login_throttle.failed(keys)
+            login_throttle.failed(keys, counts)
         else:
-            login_throttle.succeeded(keys)
+            login_throttle.succeeded(keys, counts)
         return user
 
     def get_user(self, user_id):

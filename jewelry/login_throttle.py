@@ -34,31 +34,36 @@ def keys_for(username: str, address: str | None) -> dict[str, int]:
     return keys
 
 
-def check(keys: dict[str, int]) -> None:
-    """Raise LoginThrottled if any key reached its limit within its window."""
+def check(keys: dict[str, int]) -> dict:
+    """Raise LoginThrottled if any key reached its limit within its window; else the counts found."""
     now = time.time()
-    for key, (count, ends_at) in _cache().get_many(keys).items():
+    counts = _cache().get_many(keys)
+    for key, (count, ends_at) in counts.items():
         if count >= keys[key] and ends_at > now:
             raise LoginThrottled(wait=max(1, int(ends_at - now) + 1))
+    return counts
 
 
-def failed(keys: dict[str, int]) -> None:
-    """Count one failure under every key. Not atomic: a race loses a count, never blocks anyone."""
-    cache, now = _cache(), time.time()
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    counts = cache.get_many(keys)
+def failed(keys: dict[str, int], counts: dict) -> None:
+    """Count one failure under every key (``counts``: what ``check`` found).
+
+    Not atomic: two racing failures may count as one; nobody is ever blocked by a race.
+    """
+    now, window = time.time(), settings.LOGIN_FAILURE_WINDOW_SECONDS
     updated = {}
     for key in keys:
         count, ends_at = counts.get(key, (0, 0.0))
         if ends_at <= now:
             count, ends_at = 0, now + window
         updated[key] = (count + 1, ends_at)
-    cache.set_many(updated, timeout=window)
+    _cache().set_many(updated, timeout=window)
 
 
-def succeeded(keys: dict[str, int]) -> None:
+def succeeded(keys: dict[str, int], counts: dict) -> None:
     """The right password: that name starts afresh (its address keeps its count)."""
-    _cache().delete_many([key for key in keys if key.startswith("login-failures:user:")])
+    stale = [key for key in counts if key.startswith("login-failures:user:")]
+    if stale:  # nearly always empty: a signed-in request pays no write
+        _cache().delete_many(stale)
 
 
 class LoginThrottleMiddleware:
