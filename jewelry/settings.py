@@ -224,8 +224,11 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- hostile requests (issue #12; docs/threat-model.md says what each limit is for) ------
-# A session cookie that cannot be a session key (a NUL in it) is no session, not a 500.
+# A session cookie that cannot be a session key (a NUL in it) is no session, not a 500;
+# a query string with a NUL is refused before any filter or admin lookup sees it.
 SESSION_ENGINE = "jewelry.sessions"
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "jewelry.nul_guard.RefuseNulMiddleware")
 # Addresses or networks of the reverse proxies (nginx, the ingress) whose X-Real-IP is
 # believed; from anyone else the connection's own address counts (jewelry.client_address).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

@@ -16,6 +16,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header.startswith(KEYWORD + " "):
             return None
         key = header[len(KEYWORD) + 1:].strip()
+        if "\x00" in key:  # PostgreSQL cannot compare text with a NUL: no such key exists
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         prefix = key.split(".", 1)[0]
         client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
         if client is None or not hmac.compare_digest(client.key_hash, hash_api_key(key)):

@@ -65,6 +65,25 @@ def test_the_right_name_and_password_still_sign_in(customer):
     assert Client().get("/api/v1/shop/orders/", **basic(customer.username)).status_code == 200
 
 
+def test_a_nul_in_an_api_key_is_401(settings):
+    before = snapshot(settings)
+
+    response = Client().get("/api/v1/mes/queue/", HTTP_AUTHORIZATION="Api-Key ab\x00cd.efgh")
+
+    assert assert_refused("api key", response, 401)["code"] == "authentication_failed"
+    assert snapshot(settings) == before
+
+
+def test_a_nul_in_any_query_string_is_400_before_a_view_sees_it(admin_client, api, seller, settings):
+    cases = [(admin_client, "/admin/auth/user/?username=%00"),  # an admin lookup: a 500 before
+             (admin_client, "/admin/tracing/jaegeraccesslog/?q=a%00b"),
+             (api(seller), "/api/v1/crm/orders/?status=%00"), (api(seller), "/api/v1/crm/orders/?%00=1")]
+
+    bodies = sweep_client(settings, cases, lambda case: case[0].get(case[1]), 400)
+
+    assert {body["code"] for body in bodies} == {"invalid_input"}
+
+
 # --- row 2: a session cookie that unquotes to a NUL ------------------------------------
 
 def test_a_session_cookie_with_a_nul_is_no_session(settings):
