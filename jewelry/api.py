@@ -71,7 +71,9 @@ def exception_handler(exc, context):
     if not isinstance(exc, drf.APIException):
         return None  # a real crash: Django's 500 handler and the tracing middleware see it
     code = exc.default_code if not isinstance(exc, drf.ValidationError) else "invalid_input"
-    extra = {"fields": exc.detail} if isinstance(exc, drf.ValidationError) else {}
+    extra = {}
+    if isinstance(exc, drf.ValidationError):  # per field; a bare list is about the whole input
+        extra["fields"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
     record.refusal(code=code, message=span_message(exc))
     headers = {}
     if getattr(exc, "auth_header", None):
