@@ -46,6 +46,7 @@ class BenchWorld:
         env.update(
             DJANGO_SETTINGS_MODULE="jewelry.settings",
             DJANGO_ENV="production",
+            SECURE_SSL_REDIRECT="false",  # plain HTTP on 127.0.0.1: no TLS proxy in front here
             SECRET_KEY=self.secret_key,
             ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
             SHOP_DATABASE_URL=_pg_url(self.shop_db),

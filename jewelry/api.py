@@ -1,13 +1,21 @@
-"""The one place errors become HTTP: every refusal is JSON ``{code, message}`` with a 4xx status."""
+"""The one place errors become HTTP: every refusal is JSON ``{code, message}`` with a 4xx status.
+
+The caller's body may quote what they sent; the span never does: a refusal's span
+message is built from our codes and field names only (``span_message``).
+"""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from jewelry.errors import DomainError
+from jewelry.parsers import RequestTooLarge
 from tracing import record
+
+MAX_SPAN_MESSAGE = 300
 
 
 def _first_message(detail) -> str:
@@ -20,6 +28,29 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def _codes(codes) -> list[str]:
+    if isinstance(codes, dict):
+        return [code for value in codes.values() for code in _codes(value)]
+    if isinstance(codes, list):
+        return [code for value in codes for code in _codes(value)]
+    return [str(codes)]
+
+
+def span_message(exc: drf.APIException) -> str:
+    """``"metal: invalid_choice"``: the fields (our serializers' names) and DRF's codes.
+
+    Only the top level's keys: deeper ones can be the caller's (a dict field's keys).
+    """
+    codes = exc.get_codes()
+    if not isinstance(exc, drf.ValidationError):
+        default = str(exc.default_detail)
+        return default if "{" not in default else exc.default_code  # a template fills in caller text
+    if isinstance(codes, dict):
+        parts = [f"{field}: {', '.join(dict.fromkeys(_codes(value)))}" for field, value in codes.items()]
+        return "; ".join(parts)[:MAX_SPAN_MESSAGE]
+    return ", ".join(dict.fromkeys(_codes(codes)))[:MAX_SPAN_MESSAGE]
+
+
 def error_body(code: str, message: str, **extra) -> dict:
     return {"code": code, "message": message, **extra}
 
@@ -27,6 +58,7 @@ def error_body(code: str, message: str, **extra) -> dict:
 def exception_handler(exc, context):
     """DRF's exception handler: domain errors, DRF errors and Django's 404/403 in one shape."""
     if isinstance(exc, DomainError):
+        # Domain messages are ours; raise sites never put the caller's values into them.
         record.refusal(code=exc.code, message=exc.message)
         set_rollback()
         return Response(error_body(exc.code, exc.message), status=exc.http_status)
@@ -34,19 +66,30 @@ def exception_handler(exc, context):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     if not isinstance(exc, drf.APIException):
         return None  # a real crash: Django's 500 handler and the tracing middleware see it
     code = exc.default_code if not isinstance(exc, drf.ValidationError) else "invalid_input"
-    extra = {"fields": exc.detail} if isinstance(exc, drf.ValidationError) else {}
-    message = _first_message(exc.detail)
-    record.refusal(code=code, message=message)
+    extra = {}
+    if isinstance(exc, drf.ValidationError):  # per field; a bare list is about the whole input
+        extra["fields"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    record.refusal(code=code, message=span_message(exc))
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
     set_rollback()
-    return Response(error_body(code, message, **extra), status=exc.status_code, headers=headers)
+    return Response(error_body(code, _first_message(exc.detail), **extra), status=exc.status_code,
+                    headers=headers)
+
+
+def bad_request_view(request, exception=None):
+    """Django's own refusals (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a bad Host) as JSON, not HTML."""
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body("request_too_large", "The request body is too large."), status=413)
+    return JsonResponse(error_body("bad_request", "The request was malformed."), status=400)
 
 
 def not_found_view(request, exception=None):

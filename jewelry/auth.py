@@ -1,10 +1,11 @@
-"""Session users arrive with their roles: one query a request instead of two.
+"""Sign-in and the session's user: throttled password checks, and the user with their roles.
 
 Django's session middleware loads the user on every request, and nearly every view
 then asks for the user's role groups. ``RolesBackend.get_user`` reads both in one
 statement (the user row joined to its groups), and ``roles_of`` finds them already
 on the user. Plain SQL on purpose: the ORM would rebuild the joined query on every
-request, which costs more CPU than the query it saves.
+request, which costs more CPU than the query it saves. ``authenticate`` refuses
+names PostgreSQL cannot hold and throttles repeated failures (jewelry.login_throttle).
 """
 
 from functools import cache
@@ -14,6 +15,8 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from jewelry import login_throttle
+from jewelry.client_address import client_address
 from jewelry.roles import GROUP_ROLES, remember_roles
 
 
@@ -32,6 +35,21 @@ def _user_with_groups_sql() -> str:
 
 class RolesBackend(ModelBackend):
     """Django's model backend; ``get_user`` (the session's user) brings the roles along."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if not isinstance(username, str) or password is None:
+            return None
+        keys = login_throttle.keys_for(username, client_address(request) if request else None)
+        counts = login_throttle.check(keys)
+        # PostgreSQL text cannot hold NUL: no such user can exist, and asking would raise.
+        user = None if "\x00" in username else super().authenticate(request, username, password, **kwargs)
+        if user is None:
+            login_throttle.failed(keys, counts)
+        else:
+            login_throttle.succeeded(keys, counts)
+        return user
 
     def get_user(self, user_id):
         try:

@@ -34,8 +34,8 @@ def format_from_name(file_name: str) -> str:
     file_format = extension.lower()
     if not dot or file_format not in MODEL_FORMATS:
         raise InvalidModelFile(
-            f"Unsupported model format {file_format if dot else '(none)'!r}; upload one of: "
-            f"{', '.join(MODEL_FORMATS)}.",
+            # The extension is the caller's text: not repeated (it reaches the span).
+            f"Unsupported model format; upload one of: {', '.join(MODEL_FORMATS)}.",
             code="model_unsupported_format",
         )
     return file_format

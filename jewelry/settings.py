@@ -138,7 +138,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "jewelry.schema.ErrorDocumentingAutoSchema",  # 4xx documented (#12)
     "EXCEPTION_HANDLER": "jewelry.api.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -244,3 +244,49 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- hostile requests (issue #12; docs/threat-model.md says what each limit is for) ------
+# A session cookie that cannot be a session key (a NUL in it) is no session, not a 500;
+# a query string with a NUL is refused before any filter or admin lookup sees it.
+SESSION_ENGINE = "jewelry.sessions"
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "jewelry.nul_guard.RefuseNulMiddleware")
+# Addresses or networks of the reverse proxies (nginx, the ingress) whose X-Real-IP is
+# believed; from anyone else the connection's own address counts (jewelry.client_address).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Bodies Django and DRF read into memory (not file uploads) stop here: 413 {code, message}.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "jewelry.parsers.BoundedJSONParser",
+    "jewelry.parsers.BoundedFormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# Wrong passwords (HTTP Basic, the login form, the admin) are counted per user name and
+# per client address in a fixed window; at the limit, sign-ins are answered 429.
+# Counts live in the cache: per process by default; a shared one (CACHE_URL, e.g.
+# "dbcache://login_throttle" after createcachetable) makes the limit hold across workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+LOGIN_THROTTLE_CACHE = "default"
+LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=10)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# One name for the order statuses in the schema (the deploy check warns about several).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"OrderStatusEnum": "jewelry.lifecycle.OrderStatus"}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware"),
+                  "jewelry.login_throttle.LoginThrottleMiddleware")
+if PRODUCTION:
+    # Behind the TLS proxy (it sets X-Forwarded-Proto, see SECURE_PROXY_SSL_HEADER above):
+    # plain HTTP is redirected, and browsers are told to use HTTPS only (HSTS).
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Probes inside the cluster speak plain HTTP to the pod: no redirect for them.
+    SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT",
+                                      default=[r"^(health|healthz|readyz|livez)(/|$)"])
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    # Sub-domains and the browsers' preload list are the domain owner's commitments, not the
+    # app's: off unless set, and their two deploy-check warnings answered here.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]

@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "jewelry.api.bad_request_view"
 handler404 = "jewelry.api.not_found_view"
 handler500 = "jewelry.api.server_error_view"

@@ -81,7 +81,8 @@ def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: i
 
 def create_order(*, customer_id: int, metal: str) -> Order:
     if metal not in Metal.values:
-        raise InvalidInput(f"Unknown metal {metal!r}; choose one of {', '.join(Metal.values)}.",
+        # The value is the caller's: not repeated in a message that reaches the span.
+        raise InvalidInput(f"Unknown metal; choose one of {', '.join(Metal.values)}.",
                            code="unknown_metal")
     order = Order.objects.create(customer_id=customer_id, metal=metal)
     spans.annotate_order(order)
@@ -147,8 +148,7 @@ def _store_model(order: Order, customer_id: int, uploaded_file, model_format: st
         "model_size": uploaded_file.size,
         "model_sha256": _sha256(uploaded_file),
     }
-    record.model_received(file_name=file_name, file_format=model_format,
-                          size=uploaded_file.size, sha256=details["model_sha256"])
+    record.model_received(file_format=model_format, size=uploaded_file.size, sha256=details["model_sha256"])
     replaced = order.model_file.name
     # Storage is not transactional: write the file first, point the order at it second,
     # and delete the file again if the order could not be pointed at it.

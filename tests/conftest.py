@@ -27,6 +27,15 @@ def spans(_memory_exporter):
 
 
 @pytest.fixture(autouse=True)
+def _no_failed_logins_carried_over():
+    """Failed sign-ins are counted in the cache (jewelry.login_throttle): each test starts afresh."""
+    from django.core.cache import caches
+    from django.conf import settings
+
+    caches[settings.LOGIN_THROTTLE_CACHE].clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

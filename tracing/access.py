@@ -2,10 +2,10 @@
 
 The access proxy (deploy/nginx/jaeger-proxy.conf) asks ``jaeger_access`` before each
 request it passes to Jaeger (nginx ``auth_request``): 204 lets it through, 401 sends
-the user to the login page, 403 refuses. Each answer is written to ``JaegerAccessLog``.
+the user to the login page, 403 refuses. Each answer is written to ``JaegerAccessLog``;
+a URI with control characters (a NUL) is refused for everyone and audited, escaped.
 """
 
-import ipaddress
 import posixpath
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -15,6 +15,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django.views.decorators.csrf import csrf_exempt
 
+from jewelry.client_address import client_address
 from jewelry.roles import Role, has_role
 from tracing.models import MAX_SEARCH_LENGTH, MAX_URI_LENGTH, JaegerAccessLog
 
@@ -78,30 +79,45 @@ def jaeger_access_decision(user) -> str:
     return Decision.ALLOWED if has_role(user, *JAEGER_ROLES) else Decision.REFUSED
 
 
-def _ip_or_none(value: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address((value or "").strip()))
-    except ValueError:
-        return None
+# C0 controls and DEL: no search or trace id holds them; PostgreSQL cannot store a NUL.
+_CONTROL_CHARACTERS = frozenset(map(chr, [*range(32), 127]))
+
+
+def _has_controls(*texts: str) -> bool:
+    return any(not _CONTROL_CHARACTERS.isdisjoint(text) for text in texts)
+
+
+def _escaped(text: str) -> str:
+    """``text`` storable and readable: each control character as ``\\xNN``."""
+    if not _has_controls(text):
+        return text
+    return "".join(f"\\x{ord(c):02x}" if c in _CONTROL_CHARACTERS else c for c in text)
 
 
 def check_jaeger_access(*, user, method: str, uri: str, remote_addr: str | None) -> str:
     """Decide whether ``user`` may make this request to Jaeger and audit it (assets excepted).
 
     No audit row, no access: a failed INSERT raises and the proxy answers 500.
+    ``remote_addr`` is the client's address as far as we know it (jewelry.client_address).
     """
     decision = jaeger_access_decision(user)
     look = parse_jaeger_uri(uri)
+    if _has_controls(uri, method, look.search_service, look.search_tags):
+        # Refused whoever asks (403: a 4xx nginx understands), and audited: it is a probe.
+        decision = Decision.REFUSED
+        look = JaegerLook(search_service=_escaped(look.search_service)[:200],
+                          search_tags=_escaped(look.search_tags)[:MAX_SEARCH_LENGTH])
+        uri, method = _escaped(uri), _escaped(method)
     if not look.is_asset:
         JaegerAccessLog.objects.create(
-            user_id=user.pk if decision != Decision.LOGIN else None,
+            user_id=getattr(user, "pk", None) if decision != Decision.LOGIN else None,
             method=method[:10].upper(),
             uri=uri[:MAX_URI_LENGTH],
             trace_id=look.trace_id,
             search_service=look.search_service,
             search_tags=look.search_tags,
             decision=decision,
-            remote_addr=_ip_or_none(remote_addr),
+            remote_addr=remote_addr,
         )
     return decision
 
@@ -123,7 +139,7 @@ def jaeger_access(request):
         user=request.user,
         method=request.headers.get("X-Original-Method") or request.method,
         uri=uri,
-        remote_addr=request.headers.get("X-Real-IP"),
+        remote_addr=client_address(request),  # X-Real-IP only from a trusted proxy
     )
     response = HttpResponse(status=STATUS_OF[decision])
     if decision == Decision.LOGIN:

@@ -23,8 +23,7 @@ USER_ROLES = "user.roles"
 API_CLIENT_ID = "alexandrite.api_client.id"  # B2B API key id, never the key itself
 SYSTEM = "alexandrite.system"  # shop | crm | mes: which system made the change
 
-# --- the 3D model (never the file's bytes) ------------------------------------------
-MODEL_FILE_NAME = "model.file.name"
+# --- the 3D model (never the file's bytes, nor its name: customers name files after people) ---
 MODEL_FORMAT = "model.format"
 MODEL_SIZE = "model.file.size"  # bytes
 MODEL_SHA256 = "model.file.sha256"

@@ -7,9 +7,10 @@ only if the permission check already loaded them.
 
 import json
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, UnreadablePostError
 from django.utils.functional import SimpleLazyObject, empty
+from rest_framework.exceptions import APIException
 
 from tracing import attributes as A
 from tracing import record
@@ -19,18 +20,19 @@ from tracing.redaction import safe_params
 from tracing.spans import recording_span
 
 MAX_JSON_BODY = 64 * 1024
-# Django answers these itself (404/403 pages): refusals of the request, not failures.
-_NOT_FAILURES = (Http404, PermissionDenied)
+# Answered with a 4xx (Django's 404/403/400, a throttled sign-in): refusals, not failures.
+_NOT_FAILURES = (Http404, PermissionDenied, SuspiciousOperation, APIException)
 
 
 def _json_body(request) -> dict:
-    if request.content_type != "application/json" or not request.body:
-        return {}
-    if len(request.body) > MAX_JSON_BODY:
+    """A small JSON body as a dict, or {}: never reads a big one, never fails (tracing changes no answer)."""
+    if request.content_type != "application/json":
         return {}
     try:
+        if not 0 < int(request.META.get("CONTENT_LENGTH") or 0) <= MAX_JSON_BODY:
+            return {}
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RequestDataTooBig, UnreadablePostError):
         return {}
     return body if isinstance(body, dict) else {}
 

@@ -100,12 +100,11 @@ def redispatch(*, status: str, cause: str, messages: list[tuple[str, str]]) -> N
     metrics.count_redispatch(status=status, cause=cause)
 
 
-def model_received(*, file_name: str, file_format: str, size: int, sha256: str) -> None:
-    """A customer's 3D model arrived: what it is, never what it holds."""
+def model_received(*, file_format: str, size: int, sha256: str) -> None:
+    """A customer's 3D model arrived: what it is, never what it holds nor what the customer named it."""
     span = recording_span()
     if span is None:
         return
-    span.set_attribute(A.MODEL_FILE_NAME, file_name)
     span.set_attribute(A.MODEL_FORMAT, file_format)
     span.set_attribute(A.MODEL_SIZE, size)
     span.set_attribute(A.MODEL_SHA256, sha256)

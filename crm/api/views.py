@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from crm import selectors, services
 from crm.api.serializers import CrmOrderDetailOutput, CrmOrderOutput, NoteInput, NoteOutput, StuckOrderOutput
+from jewelry.filters import IsoDateTimeFilter
 from jewelry.lifecycle import OrderStatus
 from jewelry.roles import Role, require_roles
 from shop.models import Order
@@ -21,8 +22,8 @@ IsSeller = require_roles(Role.SELLER)
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
     customer = django_filters.NumberFilter(field_name="customer_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Order

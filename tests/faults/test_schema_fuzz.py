@@ -1,9 +1,10 @@
-"""Property-based run over the OpenAPI schema (schemathesis): no input, valid or not, gets a 5xx.
+"""Property-based run over the OpenAPI schema (schemathesis): no input, valid or not, gets a 5xx,
+and every refusal is documented: its status is in the schema and its body is ``{code, message}``.
 
-In-process against the WSGI application, once per role, with schema-conforming and
-schema-violating requests; order ids are random or those of real orders in several
-states. Bounded (a few examples per operation) and derandomized, so CI stays fast
-and a failure replays.
+In-process against the WSGI application, once per role, for an API-key partner and for
+anonymous callers, with schema-conforming and schema-violating requests; order ids are
+random or those of real orders in several states. Bounded (a few examples per operation)
+and derandomized, so CI stays fast and a failure replays.
 """
 
 import base64
@@ -15,10 +16,16 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
 from jewelry.wsgi import application
+from mes.models import ApiClient
 from tests.flows import submitted_order
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
@@ -30,6 +37,15 @@ PASSWORD = "pw-for-tests"  # tests.conftest.make_user
 def basic_auth(user) -> dict:
     token = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
+
+
+def refusal_is_documented(ctx, response, case):
+    """A 4xx answer has a status the schema lists for the operation and the documented body."""
+    if 400 <= response.status_code < 500:
+        status_code_conformance(ctx, response, case)
+        content_type_conformance(ctx, response, case)
+        response_schema_conformance(ctx, response, case)
+    return None
 
 
 def operations(schema):
@@ -56,11 +72,24 @@ def orders_in_several_states(api, customer, seller, operator):
     return [created, priced, started]
 
 
-@pytest.mark.parametrize("role", [Role.CUSTOMER, Role.SELLER, Role.OPERATOR, Role.SUPPORT])
-def test_no_request_of_any_shape_gets_a_server_error(settings, make_user, role, orders_in_several_states):
+def api_key_headers() -> dict:
+    _, key = ApiClient.issue("fuzzing partner")
+    return {"Authorization": f"Api-Key {key}"}
+
+
+CALLERS = [Role.CUSTOMER, Role.SELLER, Role.OPERATOR, Role.SUPPORT, Role.DEVELOPER, Role.API_CLIENT, "anonymous"]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_no_request_of_any_shape_gets_a_server_error(settings, make_user, caller, orders_in_several_states):
     # Every request authenticates with Basic auth: a cheap hasher keeps ~1000 logins fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    headers = basic_auth(make_user(role))
+    if caller == "anonymous":
+        headers = {}
+    elif caller == Role.API_CLIENT:
+        headers = api_key_headers()
+    else:
+        headers = basic_auth(make_user(caller))
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application, headers=headers)
     tested = []
 
@@ -69,9 +98,9 @@ def test_no_request_of_any_shape_gets_a_server_error(settings, make_user, role, 
         @hypothesis_settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True,
                              database=None, suppress_health_check=list(HealthCheck))
         def no_server_error(case):
-            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+            case.call_and_validate(headers=headers, checks=[not_a_server_error, refusal_is_documented])
 
-        no_server_error()  # a 5xx fails here with schemathesis' report and a curl line to replay it
+        no_server_error()  # a 5xx or an undocumented refusal fails here, with a curl line to replay it
         tested.append(operation.label)
 
     assert len(tested) >= 15  # the schema really was read: every API operation was exercised
