@@ -97,6 +97,7 @@ LOGIN_REDIRECT_URL = "/"  # the landing page: API docs, support console, admin
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["jewelry.formats"]  # times to the second everywhere (admin included)
 USE_TZ = True
 
 STATIC_URL = "static/"
