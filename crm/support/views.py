@@ -85,14 +85,15 @@ def home(request):
     })
 
 
-def _traces(trace_ids: list[str]) -> tuple[object, list[dict]]:
+def _traces(journey) -> tuple[object, list[dict]]:
     source = span_source()
     traces = []
-    for trace_id in trace_ids:
+    for trace_id in journey.trace_ids:
         found = lookup(source, trace_id)
         rows = waterfall(found.spans)
         traces.append({
             "lookup": found, "rows": rows, "services": sorted({row.span.service for row in rows}),
+            "steps": [stage.status for stage in journey.stages if stage.trace_id == trace_id],
             "failed": [row.span for row in rows if row.span.failed],
             "jaeger_url": trace_url(trace_id) if source is not None and not source.is_demo_store else "",
         })
@@ -108,7 +109,7 @@ def order_page(request, order_id: int):
         return render(request, "crm/support/not_found.html", {"order_id": order_id}, status=404)
     _audit(request, trace_id=journey.trace_ids[0] if journey.trace_ids else "",
            looked_for=f"order.id={order_id} traces={','.join(journey.trace_ids)}")
-    source, traces = _traces(journey.trace_ids)
+    source, traces = _traces(journey)
     return render(request, "crm/support/order.html", {
         "journey": journey, "order": journey.order, "traces": traces, "source": source,
         "spans_missing": any(trace["lookup"].outcome != "found" for trace in traces),
