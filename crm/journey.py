@@ -79,8 +79,8 @@ def _stages(order: Order, now: datetime) -> list[Stage]:
     history = list(order.history.all())
     # The order's creation has no history row: the customer created it in the shop.
     entries = [(OrderStatus.INITIATED, order.created_at, order.customer_id, Role.CUSTOMER, "shop", "")]
-    entries += [(change.to_status, change.at, change.actor_id, change.actor_role, change.system, change.trace_id)
-                for change in history]
+    entries += [(change.to_status, change.at, change.actor_id, change.actor_role, change.system,
+                 change.trace_id) for change in history]
     stages = []
     for index, (status, entered_at, actor_id, role, system, trace_id) in enumerate(entries):
         left_at = entries[index + 1][1] if index + 1 < len(entries) else None

@@ -223,7 +223,8 @@ JAEGER_QUERY_TIMEOUT_SECONDS = env.float("JAEGER_QUERY_TIMEOUT_SECONDS", default
 RECENT_SPANS_FILE = env("RECENT_SPANS_FILE", default="")
 RECENT_SPANS_LIMIT = env.int("RECENT_SPANS_LIMIT", default=20_000)
 if PRODUCTION and RECENT_SPANS_FILE:
-    raise ImproperlyConfigured("RECENT_SPANS_FILE is for the embedded demo; production reads JAEGER_QUERY_URL.")
+    raise ImproperlyConfigured(
+        "RECENT_SPANS_FILE is for the embedded demo; production reads JAEGER_QUERY_URL.")
 
 LOGGING = {
     "version": 1,

@@ -50,7 +50,8 @@ class OrderAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     # The file field itself would link to a public media URL: the console's download view instead.
     exclude = ["model_file"]
-    readonly_fields = ["journey_link", "traces_link", "model_file_link", "operator_link", "mes_job_link", "crm_notes"]
+    readonly_fields = ["journey_link", "traces_link", "model_file_link", "operator_link", "mes_job_link",
+                       "crm_notes"]
     inlines = [StatusChangeInline]
 
     def get_ordering(self, request):
@@ -60,7 +61,8 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description="journey")
     def journey_link(self, order):
-        return format_html('<a href="{}">Open in the support console</a>', reverse("support:order", args=[order.pk]))
+        return format_html('<a href="{}">Open in the support console</a>',
+                           reverse("support:order", args=[order.pk]))
 
     @admin.display(description="model file")
     def model_file_link(self, order):
@@ -73,8 +75,8 @@ class OrderAdmin(ReadOnlyAdmin):
     def operator_link(self, order):
         if order.operator_id is None:
             return "-"
-        return format_html('<a href="{}">user {}</a>', reverse("admin:auth_user_change", args=[order.operator_id]),
-                           order.operator_id)
+        return format_html('<a href="{}">user {}</a>',
+                           reverse("admin:auth_user_change", args=[order.operator_id]), order.operator_id)
 
     @admin.display(description="MES job")
     def mes_job_link(self, order):

@@ -33,7 +33,8 @@ class JaegerQueryClient:
             response = self.session.get(url, timeout=self.timeout, headers={"Accept": "application/json"})
         except requests.RequestException as exc:
             log.warning("Jaeger query API unreachable at %s: %r", self.base_url, exc)
-            return TraceLookup(trace_id, outcome="unavailable", detail=f"Jaeger did not answer ({type(exc).__name__}).")
+            return TraceLookup(trace_id, outcome="unavailable",
+                               detail=f"Jaeger did not answer ({type(exc).__name__}).")
         if response.status_code == 404:
             return TraceLookup(trace_id, outcome="not_found", detail=_error_message(response))
         if response.status_code != 200:
@@ -42,7 +43,8 @@ class JaegerQueryClient:
         try:
             spans = spans_from_otlp_json(response.json().get("result", {}))
         except (ValueError, AttributeError, KeyError, TypeError) as exc:
-            return TraceLookup(trace_id, outcome="unavailable", detail=f"Jaeger's answer was not OTLP-JSON ({exc}).")
+            return TraceLookup(trace_id, outcome="unavailable",
+                               detail=f"Jaeger's answer was not OTLP-JSON ({exc}).")
         spans = [span for span in spans if span.trace_id == trace_id]
         if not spans:
             return TraceLookup(trace_id, outcome="not_found", detail="Jaeger returned no span of this trace.")

@@ -31,6 +31,8 @@ CREATE INDEX IF NOT EXISTS span_trace ON span (trace_id);
 """
 _COLUMNS = ("trace_id", "span_id", "parent_span_id", "service", "name", "kind", "start_ns", "end_ns",
             "status", "status_message", "attributes")
+_INSERT = f"INSERT INTO span ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_TRIM = "DELETE FROM span WHERE id <= (SELECT MAX(id) FROM span) - ?"  # keep the newest ``limit`` rows
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -73,9 +75,8 @@ class RecentSpansExporter(SpanExporter):
                          json.dumps(record.attributes, default=str)))
         try:
             with closing(_connect(self.path)) as connection, connection:
-                connection.executemany(
-                    f"INSERT INTO span ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
-                connection.execute("DELETE FROM span WHERE id <= (SELECT MAX(id) FROM span) - ?", (self.limit,))
+                connection.executemany(_INSERT, rows)
+                connection.execute(_TRIM, (self.limit,))
         except sqlite3.Error:
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
@@ -90,7 +91,8 @@ def attach(tracer_provider) -> bool:
     if not path:
         return False
     exporter = RecentSpansExporter(path, settings.RECENT_SPANS_LIMIT)
-    tracer_provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=EXPORT_DELAY_MILLIS))
+    processor = BatchSpanProcessor(exporter, schedule_delay_millis=EXPORT_DELAY_MILLIS)
+    tracer_provider.add_span_processor(processor)
     return True
 
 
@@ -110,7 +112,8 @@ class RecentSpansStore:
                     f"SELECT {', '.join(_COLUMNS)} FROM span WHERE trace_id = ? ORDER BY start_ns, id",
                     (trace_id,)).fetchall()
         except sqlite3.Error as exc:
-            return TraceLookup(trace_id, outcome="unavailable", detail=f"The local span store could not be read ({exc}).")
+            return TraceLookup(trace_id, outcome="unavailable",
+                               detail=f"The local span store could not be read ({exc}).")
         if not rows:
             return TraceLookup(trace_id, outcome="not_found",
                                detail="Not in the local store: sampled away, older than its last "

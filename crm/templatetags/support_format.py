@@ -13,7 +13,7 @@ def duration(seconds) -> str:
     seconds = float(seconds)
     if seconds < 10:
         return f"{seconds:.2f} s"
-    whole = int(round(seconds))
+    whole = round(seconds)
     days, rest = divmod(whole, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)

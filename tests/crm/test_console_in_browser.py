@@ -95,7 +95,8 @@ def demo(tmp_path_factory):
 def _closed_order(base: str, var_dir: Path) -> tuple[int, str]:
     """The README's walk (bin/try-order), over the HTTP APIs; returns the order id and its price."""
     result = subprocess.run([str(ROOT / "bin" / "try-order"), base], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "NO_BROWSER": "1", "ALEXANDRITE_VAR_DIR": str(var_dir)})
+                            check=False, timeout=120,
+                            env={**os.environ, "NO_BROWSER": "1", "ALEXANDRITE_VAR_DIR": str(var_dir)})
     assert result.returncode == 0, result.stdout + result.stderr
     found = re.search(r"order (\d+): CLOSED, price ([\d.]+)", result.stdout)
     assert found, result.stdout

@@ -10,7 +10,7 @@ from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
 from shop.models import Order, OrderStatusChange
 from tests.flows import operator_steps, submitted_order
-from tests.tracing.fake_jaeger import TRACE_ID, fake_jaeger, trace_document
+from tests.tracing.fake_jaeger import fake_jaeger, trace_document
 from tracing.models import JaegerAccessLog
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)

@@ -55,7 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
     requests: list = []
     behaviour = "normal"  # normal | broken (500) | slow
 
-    def do_GET(self):  # noqa: N802 (the standard library's name)
+    def do_GET(self):  # the name http.server calls
         type(self).requests.append(self.path)
         if self.behaviour == "slow":
             threading.Event().wait(2)

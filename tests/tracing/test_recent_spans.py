@@ -88,7 +88,7 @@ def test_waterfall_nests_children_under_parents_across_services_and_scales_bars(
         ("apply_async/mes.price_order", 1),
         ("run/mes.price_order", 2),
     ]
-    root, publish, run = rows
+    root, _, run = rows
     assert (root.left_percent, root.width_percent) == (0, pytest.approx(100 * 40 / 90, abs=0.01))
     assert run.left_percent == pytest.approx(100 * 50 / 90, abs=0.01)
     assert (run.offset_ms, run.duration_ms) == (50.0, 40.0)
