@@ -215,7 +215,8 @@ STUCK_ORDER_DEADLINES_SECONDS = {
 JAEGER_UI_URL = env("JAEGER_UI_URL", default="http://localhost:16686")
 TRACING_ENABLED = env.bool("TRACING_ENABLED", default=True)
 # --- support console (docs/support-console.md): where its trace waterfalls come from ----
-# Production: Jaeger's query service (api/v3, internal network), e.g. http://jaeger:16686.
+# Production: Jaeger's query service (api/v3, internal network) with its base_path,
+# e.g. http://jaeger:16686/jaeger.
 JAEGER_QUERY_URL = env("JAEGER_QUERY_URL", default="")
 JAEGER_QUERY_TIMEOUT_SECONDS = env.float("JAEGER_QUERY_TIMEOUT_SECONDS", default=3.0)
 # The embedded demo (bin/demo) has no Jaeger: its processes also write their spans to this

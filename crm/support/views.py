@@ -125,6 +125,5 @@ def model_file(request, order_id: int):
     order = Order.objects.filter(pk=order_id).only("model_file", "model_file_name").first()
     if order is None or not order.model_file:
         raise Http404(f"Order {order_id} has no model file.")
-    _audit(request, looked_for=f"order.id={order_id} model")
     return FileResponse(order.model_file.open("rb"), as_attachment=True,
                         filename=order.model_file_name or order.model_file.name.rsplit("/", 1)[-1])
