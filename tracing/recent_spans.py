@@ -37,6 +37,9 @@ _TRIM = "DELETE FROM span WHERE id <= (SELECT MAX(id) FROM span) - ?"  # keep th
 
 def _connect(path: str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=10)
+    # WAL: the console reads while a worker writes; a lost tail of a demo's spans costs nothing.
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
     connection.executescript(_SCHEMA)
     return connection
 
