@@ -174,3 +174,18 @@ def test_an_unknown_order_is_a_readable_404(support):
 
     assert response.status_code == 404
     assert b"No order 999999" in response.content
+
+
+def test_a_stuck_order_shows_the_deadline_it_missed_and_who_it_waits_for(api, customer, support, settings):
+    settings.JAEGER_QUERY_URL, settings.RECENT_SPANS_FILE = "", ""
+    settings.STUCK_ORDER_DEADLINES_SECONDS = {**settings.STUCK_ORDER_DEADLINES_SECONDS, "PRICE_CALCULATED": 90}
+    order_id = submitted_order(api(customer), cube_stl(10))
+    passed = timezone.now() - timedelta(minutes=5)
+    Order.objects.filter(pk=order_id).update(stuck_since=passed)
+
+    page = browser(support).get(f"/support/orders/{order_id}/").content.decode()
+
+    stuck = page.split('id="stuck"')[1].split("</section>")[0]
+    assert "deadline of 1 min 30 s" in stuck
+    assert f"{timezone.localtime(passed):%Y-%m-%d %H:%M:%S} UTC" in stuck
+    assert "waiting for <strong>crm</strong>" in stuck
