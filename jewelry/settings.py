@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served by the app, no CDN
     "jewelry",  # the shared kernel; project-level commands (seed_demo, simulate_orders)
     "tracing",
     "shop",
@@ -92,9 +93,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Django's model backend, with the session user's roles read in the same query (jewelry/auth.py).
 AUTHENTICATION_BACKENDS = ["jewelry.auth.RolesBackend"]
 LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"  # the landing page: API docs, support console, admin
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+FORMAT_MODULE_PATH = ["jewelry.formats"]  # times to the second everywhere (admin included)
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -148,6 +151,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Shop, CRM and MES APIs of the custom-jewelry platform.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One tag per system: the first path segment after /api/v1/ (shop, crm, mes).
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "TAGS": [
+        {"name": "shop", "description": "Customers: create orders, upload 3D models, submit, follow."},
+        {"name": "crm", "description": "Sellers and support: find orders, approve, close, cancel, notes."},
+        {"name": "mes", "description": "Manufacturing operators and B2B partners: queue, take, complete, ship."},
+    ],
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- message queue (Celery over RabbitMQ; eager in-process without a broker) ---------
@@ -222,6 +236,18 @@ TRACING_ENABLED = env.bool("TRACING_ENABLED", default=True)
 # and task's span and makes a span only of a slow or failed statement; "all" a span of every one.
 TRACING_SQL_SPANS = env("TRACING_SQL_SPANS", default="slow")
 TRACING_SLOW_SQL_MS = env.float("TRACING_SLOW_SQL_MS", default=50.0)
+# --- support console (docs/support-console.md): where its trace waterfalls come from ----
+# Production: Jaeger's query service (api/v3, internal network) with its base_path,
+# e.g. http://jaeger:16686/jaeger.
+JAEGER_QUERY_URL = env("JAEGER_QUERY_URL", default="")
+JAEGER_QUERY_TIMEOUT_SECONDS = env.float("JAEGER_QUERY_TIMEOUT_SECONDS", default=3.0)
+# The embedded demo (bin/demo) has no Jaeger: its processes also write their spans to this
+# bounded SQLite file, and the console reads them back. Never in production.
+RECENT_SPANS_FILE = env("RECENT_SPANS_FILE", default="")
+RECENT_SPANS_LIMIT = env.int("RECENT_SPANS_LIMIT", default=20_000)
+if PRODUCTION and RECENT_SPANS_FILE:
+    raise ImproperlyConfigured(
+        "RECENT_SPANS_FILE is for the embedded demo; production reads JAEGER_QUERY_URL.")
 
 LOGGING = {
     "version": 1,

@@ -1,15 +1,25 @@
-"""URL map: the three systems' APIs under /api/v1/, the schema and docs, admin, tracing."""
+"""URL map: the start page, the three systems' APIs under /api/v1/, the schema and docs, the support
+console, admin, tracing."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from jewelry.views import home
 
 urlpatterns = [
+    path("", home, name="home"),
+    path("api/v1/", RedirectView.as_view(pattern_name="api-docs")),
     path("api/v1/shop/", include("shop.api.urls")),
     path("api/v1/crm/", include("crm.api.urls")),
     path("api/v1/mes/", include("mes.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Our template: the stock one loads web fonts from the internet.
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="jewelry/redoc.html"),
+         name="api-redoc"),
+    path("support/", include("crm.support.urls")),
     path("tracing/", include("tracing.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

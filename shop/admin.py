@@ -1,7 +1,8 @@
 """Back office for orders: read-mostly; status changes go through the APIs, never the admin."""
 
 from django.contrib import admin
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from jewelry.admin import OutboxAdmin, ReadOnlyAdmin
 from shop.models import Order, OrderStatusChange, ShopOutbox
@@ -47,13 +48,50 @@ class OrderAdmin(ReadOnlyAdmin):
     list_filter = [StuckFilter, "status", "metal"]
     search_fields = ["=id", "=customer__id", "model_sha256"]
     date_hierarchy = "created_at"
-    readonly_fields = ["traces_link"]
+    # The file field itself would link to a public media URL: the console's download view instead.
+    exclude = ["model_file"]
+    readonly_fields = ["journey_link", "traces_link", "model_file_link", "operator_link", "mes_job_link",
+                       "crm_notes"]
     inlines = [StatusChangeInline]
 
     def get_ordering(self, request):
         if request.GET.get(StuckFilter.parameter_name) == "yes":
             return ["stuck_since", "id"]  # the longest stuck first
         return super().get_ordering(request)
+
+    @admin.display(description="journey")
+    def journey_link(self, order):
+        return format_html('<a href="{}">Open in the support console</a>',
+                           reverse("support:order", args=[order.pk]))
+
+    @admin.display(description="model file")
+    def model_file_link(self, order):
+        if not order.model_file:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("support:model-file", args=[order.pk]),
+                           order.model_file_name or "download")
+
+    @admin.display(description="operator")
+    def operator_link(self, order):
+        if order.operator_id is None:
+            return "-"
+        return format_html('<a href="{}">user {}</a>',
+                           reverse("admin:auth_user_change", args=[order.operator_id]), order.operator_id)
+
+    @admin.display(description="MES job")
+    def mes_job_link(self, order):
+        # MES's job lives in the MES DB and knows the order by id: link its admin list, searched by id.
+        return format_html('<a href="{}?q={}">job of order {}</a>',
+                           reverse("admin:mes_manufacturingjob_changelist"), order.pk, order.pk)
+
+    @admin.display(description="notes")
+    def crm_notes(self, order):
+        notes = order.notes.all()  # the CRM's notes, through their reverse relation
+        if not notes:
+            return "-"
+        return format_html_join("", "<p>{} <small>(user {}, {})</small></p>",
+                                ((note.text, note.author_id, f"{note.created_at:%Y-%m-%d %H:%M:%S}")
+                                 for note in notes))
 
     @admin.display(description="all traces of this order")
     def traces_link(self, order):

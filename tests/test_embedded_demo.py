@@ -1,6 +1,6 @@
 """The README's first command: bin/demo sets up and serves the product on embedded defaults.
 
-No PostgreSQL, RabbitMQ or collector: SQLite files, eager tasks, local files, spans printed.
+No PostgreSQL, RabbitMQ or collector: SQLite files, eager tasks, local files, spans kept in a local file.
 """
 
 import base64
@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -54,10 +55,18 @@ def _wait_for(base: str, server: subprocess.Popen, timeout: float = 60) -> None:
     raise AssertionError("bin/demo did not answer in time")
 
 
-def _wait_for_text(path: Path, text: str, timeout: float = 20) -> None:
+def _stored_span_names(store: Path) -> set[str]:
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as connection:
+            return {name for (name,) in connection.execute("SELECT name FROM span")}
+    except sqlite3.OperationalError:  # not written yet
+        return set()
+
+
+def _wait_for_span(store: Path, name: str, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
-    while text not in path.read_text(errors="replace"):
-        assert time.monotonic() < deadline, f"{text!r} never appeared in {path}"
+    while name not in _stored_span_names(store):
+        assert time.monotonic() < deadline, f"no span {name!r} in {store}"
         time.sleep(0.3)
 
 
@@ -79,7 +88,7 @@ def test_bin_demo_serves_an_order_from_upload_to_price_on_sqlite(tmp_path):
         body, content_type = _multipart("ring.stl", cube_stl(10))
         _call(base, "POST", f"/api/v1/shop/orders/{order['id']}/model/", "customer", body, content_type)
         status, submitted = _call(base, "POST", f"/api/v1/shop/orders/{order['id']}/submit/", "customer")
-        _wait_for_text(log_path, '"name": "run/mes.price_order"')  # the batch exporter prints every ~5 s
+        _wait_for_span(tmp_path / "recent-spans.sqlite3", "run/mes.price_order")  # for the support console
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -90,4 +99,5 @@ def test_bin_demo_serves_an_order_from_upload_to_price_on_sqlite(tmp_path):
     assert (submitted["status"], submitted["price"]) == ("PRICE_CALCULATED", "1081.00")
     assert (tmp_path / "shop.sqlite3").exists() and (tmp_path / "mes.sqlite3").exists()
     assert "created user 'seller'" in output
-    assert '"name": "run/mes.price_order"' in output  # spans printed to the terminal
+    assert f"support console: http://127.0.0.1:{port}/support/" in output
+    assert "'support' and 'developer'" in output

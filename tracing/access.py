@@ -34,6 +34,8 @@ _SERVICE_PARAMS = ("service", "query.service_name")
 _TAGS_PARAMS = ("tags", "tag", "query.attributes")
 
 Decision = JaegerAccessLog.Decision
+# search_service of the audit rows written for the support console's pages (not Jaeger's).
+CONSOLE = "support-console"
 STATUS_OF = {Decision.ALLOWED: 204, Decision.REFUSED: 403, Decision.LOGIN: 401}
 
 
@@ -119,6 +121,19 @@ def check_jaeger_access(*, user, method: str, uri: str, remote_addr: str | None)
             decision=decision,
             remote_addr=remote_addr,
         )
+    return decision
+
+
+def audit_console_view(*, user, method: str, uri: str, remote_addr: str | None, trace_id: str = "",
+                       looked_for: str = "") -> str:
+    """A support console page (CRM) shown or refused, audited as a Jaeger request is; the decision."""
+    decision = jaeger_access_decision(user)
+    JaegerAccessLog.objects.create(
+        user_id=user.pk if decision != Decision.LOGIN else None, method=method[:10].upper(),
+        uri=uri[:MAX_URI_LENGTH], trace_id=trace_id[:32],
+        search_service=CONSOLE, search_tags=looked_for[:MAX_SEARCH_LENGTH],
+        decision=decision, remote_addr=_ip_or_none(remote_addr),
+    )
     return decision
 
 

@@ -191,6 +191,12 @@ def configure_tracing() -> bool:
 
     _sanitize_sensitive_headers()
     tracer_provider = build_tracer_provider(build_resource())
+    # --- the embedded demo's local span store (support console, #13): demo only, see
+    # tracing/recent_spans.py; does nothing unless RECENT_SPANS_FILE is set. ---
+    from tracing import recent_spans
+
+    recent_spans.attach(tracer_provider)
+    # --- end of the demo span store hook ---
     trace.set_tracer_provider(tracer_provider)
     _state["tracer_provider"] = tracer_provider
     _instrument(tracer_provider)

@@ -1,0 +1,129 @@
+"""The support console's pages: find an order, see its journey and traces, open its model file.
+
+For the support and developer roles; every page view (shown or refused) is audited like
+a Jaeger access (``tracing.access``). Anonymous users go to the login page.
+"""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from crm.journey import order_journey
+from jewelry.errors import NotFound
+from jewelry.roles import Role, has_role
+from shop.models import Order, OrderStatusChange
+from tracing import access
+from tracing.links import trace_url
+from tracing.waterfall import lookup, span_source, waterfall
+
+LIST_LIMIT = 50
+FIND_BY = ("order", "trace", "customer")
+# Who may download an order's 3D model: the staff who handle orders (and admin staff).
+MODEL_FILE_ROLES = (Role.SELLER, Role.SUPPORT, Role.DEVELOPER, Role.OPERATOR)
+
+
+def _audit(request, **looked_at) -> str:
+    return access.audit_console_view(user=request.user, method=request.method, uri=request.get_full_path(),
+                                     remote_addr=request.META.get("REMOTE_ADDR"), **looked_at)
+
+
+def console_page(view):
+    """Support and developer roles only: others get 403, anonymous users the login page; all audited."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        decision = access.jaeger_access_decision(request.user)
+        if decision == access.Decision.LOGIN:
+            _audit(request)
+            return redirect_to_login(request.get_full_path())
+        if decision == access.Decision.REFUSED:
+            _audit(request)
+            return render(request, "crm/support/refused.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def _find(by: str, term: str):
+    """A redirect to the order found, a list of orders (customer), or an error message."""
+    if not term.isdigit() and by != "trace":
+        return None, [], f"{by.capitalize()} ids are numbers; {term!r} is not."
+    if by == "order":
+        if Order.objects.filter(pk=int(term)).exists():
+            return redirect("support:order", order_id=int(term)), [], ""
+        return None, [], f"No order {term}."
+    if by == "trace":
+        change = OrderStatusChange.objects.filter(trace_id=term.lower()).only("order_id").first()
+        if change is not None:
+            return redirect("support:order", order_id=change.order_id), [], ""
+        return None, [], f"No status change of any order was made in trace {term}."
+    orders = list(Order.objects.filter(customer_id=int(term)).order_by("-created_at")[:LIST_LIMIT])
+    return None, orders, "" if orders else f"Customer {term} has no orders."
+
+
+@console_page
+def home(request):
+    by, term = request.GET.get("by", "order"), request.GET.get("find", "").strip()
+    by = by if by in FIND_BY else "order"
+    _audit(request, looked_for=f"{by}={term}" if term else "")
+    found, customer_orders, problem = _find(by, term) if term else (None, [], "")
+    if found is not None:
+        return found
+    since = timezone.now() - timedelta(hours=24)
+    return render(request, "crm/support/home.html", {
+        "by": by, "term": term, "problem": problem, "customer_orders": customer_orders,
+        "stuck": Order.objects.filter(stuck_since__isnull=False).order_by("stuck_since", "id")[:LIST_LIMIT],
+        # A failure keeps the order's status (SUBMITTED), so its last move dates the failure closely.
+        "failed": Order.objects.exclude(error_code="").filter(status_changed_at__gte=since)
+                               .order_by("-status_changed_at", "-id")[:LIST_LIMIT],
+        "find_by": FIND_BY,
+    })
+
+
+def _traces(journey) -> tuple[object, list[dict]]:
+    source = span_source()
+    traces = []
+    for trace_id in journey.trace_ids:
+        found = lookup(source, trace_id)
+        rows = waterfall(found.spans)
+        traces.append({
+            "lookup": found, "rows": rows, "services": sorted({row.span.service for row in rows}),
+            "steps": [stage.status for stage in journey.stages if stage.trace_id == trace_id],
+            "failed": [row.span for row in rows if row.span.failed],
+            "jaeger_url": trace_url(trace_id) if source is not None and not source.is_demo_store else "",
+        })
+    return source, traces
+
+
+@console_page
+def order_page(request, order_id: int):
+    try:
+        journey = order_journey(order_id=order_id)
+    except NotFound:
+        _audit(request, looked_for=f"order.id={order_id}")
+        return render(request, "crm/support/not_found.html", {"order_id": order_id}, status=404)
+    _audit(request, trace_id=journey.trace_ids[0] if journey.trace_ids else "",
+           looked_for=f"order.id={order_id} traces={','.join(journey.trace_ids)}")
+    source, traces = _traces(journey)
+    return render(request, "crm/support/order.html", {
+        "journey": journey, "order": journey.order, "traces": traces, "source": source,
+        "spans_missing": any(trace["lookup"].outcome != "found" for trace in traces),
+    })
+
+
+def model_file(request, order_id: int):
+    """The order's 3D model, streamed to staff who handle orders; never a public media URL."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not (request.user.is_staff or has_role(request.user, *MODEL_FILE_ROLES)):
+        raise PermissionDenied("Model files are for sellers, operators, support and developers.")
+    order = Order.objects.filter(pk=order_id).only("model_file", "model_file_name").first()
+    if order is None or not order.model_file:
+        raise Http404(f"Order {order_id} has no model file.")
+    return FileResponse(order.model_file.open("rb"), as_attachment=True,
+                        filename=order.model_file_name or order.model_file.name.rsplit("/", 1)[-1])

@@ -1,0 +1,217 @@
+"""The support console in a real headless browser (Debian's chromium, driven by Playwright), on the demo.
+
+``bin/demo`` serves on SQLite with its local span store; a real Celery worker (its own
+process and service name) shares the demo's files and a RabbitMQ vhost, so the waterfall
+holds spans of both processes. ``SCREENSHOTS=1`` also writes the pictures into docs/.
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from jewelry.sample_models import cube_stl
+from tests.processes import broker_url, free_port, purge_queues, wait_until
+
+pytestmark = [pytest.mark.services, pytest.mark.e2e]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "alexandrite-demo"
+STATUSES = ["INITIATED", "FILE_UPLOADED", "SUBMITTED", "PRICE_CALCULATED", "MANUFACTURING_APPROVED",
+            "MANUFACTURING_STARTED", "MANUFACTURING_COMPLETED", "PACKAGING", "SHIPPED", "CLOSED"]
+DURATION = re.compile(r"^\d+(\.\d+)? s|^\d+ (d|h|min|s)\b")
+
+
+def _demo_env(var_dir: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith("DATABASE_URL") and not k.startswith(("OTEL_", "CELERY_", "DJANGO_"))}
+    env.update(ALEXANDRITE_VAR_DIR=str(var_dir), RECENT_SPANS_FILE=str(var_dir / "recent-spans.sqlite3"),
+               CELERY_BROKER_URL=broker_url(), PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def _start(argv, env, log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """bin/demo (web) and a Celery worker on the demo's SQLite files and span store; yields the base URL."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is missing: bin/services installs it")
+    var_dir = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    purge_queues(broker_url())
+    web = _start([str(ROOT / "bin" / "demo")], _demo_env(var_dir, ADDR=f"127.0.0.1:{port}",
+                                                         OTEL_SERVICE_NAME="alexandrite-web"),
+                 var_dir / "web.log")
+    base = f"http://127.0.0.1:{port}"
+    worker = None
+    try:
+        wait_until(lambda: _answers(base + "/api/schema/") or web.poll() is not None, timeout=90,
+                   message=lambda: (var_dir / "web.log").read_text(errors="replace")[-3000:])
+        assert web.poll() is None, (var_dir / "web.log").read_text(errors="replace")[-3000:]
+        worker = _start([str(ROOT / ".venv" / "bin" / "celery"), "-A", "jewelry", "worker", "-Q",
+                         "mes.orders,shop.events", "--concurrency=1", "--pool=solo", "--loglevel=INFO", "--without-heartbeat",
+                         "--without-gossip", "--without-mingle", "-n", f"console-browser-{os.getpid()}@%h"],
+                        _demo_env(var_dir, OTEL_SERVICE_NAME="alexandrite-worker", OTEL_TRACES_EXPORTER="none"), var_dir / "worker.log")
+        wait_until(lambda: " ready." in (var_dir / "worker.log").read_text(errors="replace"), timeout=60,
+                   message=lambda: (var_dir / "worker.log").read_text(errors="replace")[-3000:])
+        yield base, var_dir
+    finally:
+        if worker is not None:
+            _stop(worker)
+        _stop(web)
+
+
+def _closed_order(base: str, var_dir: Path) -> tuple[int, str]:
+    """The README's walk (bin/try-order), over the HTTP APIs; returns the order id and its price."""
+    result = subprocess.run([str(ROOT / "bin" / "try-order"), base], cwd=ROOT, capture_output=True, text=True,
+                            check=False, timeout=120,
+                            env={**os.environ, "NO_BROWSER": "1", "ALEXANDRITE_VAR_DIR": str(var_dir)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = re.search(r"order (\d+): CLOSED, price ([\d.]+)", result.stdout)
+    assert found, result.stdout
+    assert f"{base}/support/orders/{found[1]}/" in result.stdout
+    return int(found[1]), found[2]
+
+
+def _failed_order(base: str) -> dict:
+    """An order whose model MES refuses to price (an open mesh), through the shop API."""
+    shop = requests.Session()
+    shop.auth = ("customer", PASSWORD)
+    order_id = shop.post(f"{base}/api/v1/shop/orders/", json={"metal": "gold_18k"}, timeout=10).json()["id"]
+    uploaded = shop.post(f"{base}/api/v1/shop/orders/{order_id}/model/", timeout=10,
+                         files={"file": ("open-ring.stl", cube_stl(10, drop_triangles=1))})
+    assert uploaded.status_code == 200, uploaded.text
+    assert shop.post(f"{base}/api/v1/shop/orders/{order_id}/submit/", timeout=10).status_code == 202
+    return wait_until(lambda: (order := shop.get(f"{base}/api/v1/shop/orders/{order_id}/", timeout=10).json())
+                      ["error_code"] and order, timeout=60, message="the pricing failure")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _signed_in(browser, base: str, user: str, outside: list):
+    """A fresh browser session signed in through the login form; requests leaving 127.0.0.1 are cut."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def cut_the_network(route):
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    context.route("**/*", cut_the_network)
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def _journey_with_spans_of(page, url: str, services: set[str], timeout: float = 30):
+    """Open ``url`` until its waterfall shows spans of every service (the stores fill within a second or so)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = page.goto(url)
+        assert response.status == 200
+        shown = set(page.locator("table.waterfall td.service").all_inner_texts())
+        if services <= shown or time.monotonic() > deadline:
+            return shown
+        time.sleep(1)
+
+
+def _screenshot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("SCREENSHOTS") == "1":
+        shutil.copy(path, ROOT / "docs" / name)
+    return path
+
+
+def test_support_follows_a_closed_and_a_failed_order_in_the_browser_and_a_customer_is_refused(
+        demo, browser, tmp_path):
+    base, var_dir = demo
+    closed_id, price = _closed_order(base, var_dir)
+    failed = _failed_order(base)
+    outside: list[str] = []
+    page = _signed_in(browser, base, "support", outside)
+
+    shown = _journey_with_spans_of(page, f"{base}/support/orders/{closed_id}/",
+                                   {"alexandrite-web", "alexandrite-worker"})
+    stages = page.locator("table.journey tbody tr")
+    assert [stages.nth(i).locator("td").nth(1).inner_text() for i in range(stages.count())] == STATUSES
+    durations = page.locator("table.journey td.duration").all_inner_texts()
+    assert len(durations) == 10 and all(DURATION.match(text) for text in durations), durations
+    assert {"alexandrite-web", "alexandrite-worker"} <= shown
+    assert page.locator("table.waterfall tr.span", has_text="run/mes.price_order").count() >= 1
+    assert price == "1081.00" and "1081.00" in page.inner_text("dl.facts")
+    assert "Production never uses it" in page.inner_text("main")
+    _screenshot(page, tmp_path, "support-console-order.png")
+
+    shown = _journey_with_spans_of(page, f"{base}/support/orders/{failed['id']}/",
+                                   {"alexandrite-web", "alexandrite-worker"})
+    error = page.inner_text("#current-error")
+    assert failed["error_code"] == "model_not_watertight"
+    assert failed["error_code"] in error and failed["error_message"] in error
+    failing = page.locator("table.waterfall tr.span.failed")
+    assert failing.count() >= 1 and "alexandrite-worker" in failing.first.locator("td.service").inner_text()
+    failing.first.locator("button.unfold").click()  # unfold its attributes
+    attributes = page.locator(f"#attributes-{failing.first.get_attribute('id').removeprefix('span-')}")
+    assert attributes.is_visible() and "model_not_watertight" in attributes.inner_text()
+    _screenshot(page, tmp_path, "support-console-failure.png")
+
+    page.goto(f"{base}/support/")
+    assert str(failed["id"]) in page.inner_text("main")  # among the orders failed in the last 24 hours
+    _screenshot(page, tmp_path, "support-console-home.png")
+
+    page.goto(f"{base}/api/docs/")
+    page.wait_for_selector(".opblock-tag", timeout=20_000)
+    assert {tag.strip() for tag in page.locator(".opblock-tag h3, .opblock-tag span").all_inner_texts()
+            if tag.strip() in ("shop", "crm", "mes")} == {"shop", "crm", "mes"}
+    assert outside == []  # nothing the pages load comes from outside
+
+    customer = _signed_in(browser, base, "customer", outside)
+    refused = customer.goto(f"{base}/support/orders/{closed_id}/")
+    assert refused.status == 403
+    assert "for support and developers" in customer.inner_text("main")
+    assert customer.locator("table.journey, table.waterfall").count() == 0  # nothing of the order shown
