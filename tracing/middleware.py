@@ -7,7 +7,8 @@ only if the permission check already loaded them.
 
 import json
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.handlers.exception import response_for_exception
 from django.http import Http404
 from django.utils.functional import SimpleLazyObject, empty
 
@@ -19,8 +20,13 @@ from tracing.redaction import safe_params
 from tracing.spans import recording_span
 
 MAX_JSON_BODY = 64 * 1024
-# Django answers these itself (404/403 pages): refusals of the request, not failures.
-_NOT_FAILURES = (Http404, PermissionDenied)
+# Django answers these itself (its 404/403/400 pages): refusals of the request, not failures.
+_REFUSALS = (
+    (Http404, "not_found", "No such page."),
+    (PermissionDenied, "permission_denied", "You may not do this."),
+    (BadRequest, "bad_request", "The request cannot be understood."),
+    (SuspiciousOperation, "bad_request", "The request cannot be understood."),
+)
 
 
 def _json_body(request) -> dict:
@@ -63,9 +69,16 @@ class OrderSpanMiddleware:
         return None
 
     def process_exception(self, request, exception):
-        """A crash: the instrumentation records the exception event; we add error.type and the message."""
-        if not isinstance(exception, _NOT_FAILURES):
-            record.failure(exception, system=system_of_path(request.path))
+        """A refusal is answered here, a crash is recorded (the instrumentation adds the exception event).
+
+        Answering a refusal ourselves keeps it from the instrumentation's middleware, which
+        would otherwise end the span through the exception and set its status to ERROR.
+        """
+        for refused, code, message in _REFUSALS:
+            if isinstance(exception, refused):
+                record.refusal(code=code, message=message)
+                return response_for_exception(request, exception)
+        record.failure(exception, system=system_of_path(request.path))
         return None
 
 
