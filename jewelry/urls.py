@@ -1,8 +1,10 @@
-"""URL map: the three systems' APIs under /api/v1/, the schema and docs, admin, tracing."""
+"""URL map: the three systems' APIs under /api/v1/, the schema and docs, admin, tracing, health."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from jewelry import health
 
 urlpatterns = [
     path("api/v1/shop/", include("shop.api.urls")),
@@ -13,6 +15,9 @@ urlpatterns = [
     path("tracing/", include("tracing.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    # health (issue #15): liveness and readiness for probes and the availability checks
+    path("health/live/", health.live, name="health-live"),
+    path("health/", health.ready, name="health-ready"),
 ]
 
 handler404 = "jewelry.api.not_found_view"
