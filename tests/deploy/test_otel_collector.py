@@ -57,7 +57,7 @@ def test_every_pipeline_component_is_defined_and_every_defined_one_is_used(colle
 def test_spanmetrics_sees_every_span_while_only_jaeger_gets_sampled_traces(collector_config):
     pipelines = _pipelines(collector_config)
     (incoming,) = [
-        p for p in pipelines.values() if "otlp" in p["receivers"] and "spanmetrics" in p["exporters"]
+        p for p in pipelines.values() if "otlp" in p["receivers"] and "span_metrics" in p["exporters"]
     ]
     assert "tail_sampling" not in incoming.get("processors", [])
     sampling = [name for name, p in pipelines.items() if "tail_sampling" in p.get("processors", [])]
@@ -146,18 +146,18 @@ def test_tail_sampling_keeps_errors_slow_traces_and_a_configurable_share(collect
 
 
 def test_span_metrics_buckets_resolve_the_pricing_alert_threshold(collector_config, alert_rules):
-    buckets = collector_config["connectors"]["spanmetrics"]["histogram"]["explicit"]["buckets"]
+    buckets = collector_config["connectors"]["span_metrics"]["histogram"]["explicit"]["buckets"]
     in_ms = {int(b[:-2]) if b.endswith("ms") else int(b[:-1]) * 1000 for b in buckets}
     (rule,) = [
         r for g in alert_rules["groups"] for r in g["rules"] if r.get("alert") == "AlexandritePricingSlow"
     ]
     threshold = int(re.search(r">\s*(\d+)\s*$", rule["expr"].strip()).group(1))
     assert threshold in in_ms
-    assert collector_config["connectors"]["spanmetrics"]["histogram"]["unit"] == "ms"
+    assert collector_config["connectors"]["span_metrics"]["histogram"]["unit"] == "ms"
 
 
 def test_span_metrics_keep_the_status_code_dimension_jaeger_needs(collector_config):
-    assert "status.code" not in collector_config["connectors"]["spanmetrics"].get("exclude_dimensions", [])
+    assert "status.code" not in collector_config["connectors"]["span_metrics"].get("exclude_dimensions", [])
 
 
 def test_prometheus_scrapes_the_collectors_metric_ports(collector_config):
