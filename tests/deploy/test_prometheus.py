@@ -87,6 +87,8 @@ def test_every_tracing_component_is_scraped_and_marked_as_tracing(compose):
     config = load_yaml(PROMETHEUS_DIR / "prometheus.yml")
     scraped = set()
     for job in config["scrape_configs"]:
+        if job["job_name"] == "rabbitmq":
+            continue  # the broker's queue consumers (tier app): test_the_broker_s_consumers_are_scraped
         for group in job["static_configs"]:
             assert group["labels"]["tier"] == "tracing", job["job_name"]
             for target in group["targets"]:
@@ -160,3 +162,11 @@ def test_alertmanager_config_is_valid(tmp_path):
         [amtool, "check-config", str(rendered)], check=False, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_broker_s_consumers_are_scraped(compose):
+    config = load_yaml(PROMETHEUS_DIR / "prometheus.yml")
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "rabbitmq"]
+    assert job["params"]["family"] == ["queue_consumer_count"]  # rabbitmq_detailed_queue_consumers
+    assert job["static_configs"][0]["targets"] == ["rabbitmq:15692"]
+    assert set(compose["services"]["prometheus"]["networks"]) & set(compose["services"]["rabbitmq"]["networks"])
