@@ -3,7 +3,7 @@
 import json
 import re
 
-from .conftest import DEPLOY, REPO
+from .conftest import DEPLOY
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 

@@ -125,7 +125,7 @@ def test_every_receiver_is_the_one_configured_webhook():
     config = yaml.safe_load(render_alertmanager_config("http://webhook.invalid/a", "http://beat.invalid/h"))
     urls = {r["name"]: [w["url"] for w in r["webhook_configs"]] for r in config["receivers"]}
     assert urls.pop("heartbeat") == ["http://beat.invalid/h"]
-    assert set(sum(urls.values(), [])) == {"http://webhook.invalid/a"}
+    assert {url for receiver_urls in urls.values() for url in receiver_urls} == {"http://webhook.invalid/a"}
     assert "${ALERT_WEBHOOK_URL}" in ALERTMANAGER_CONFIG.read_text()
 
 

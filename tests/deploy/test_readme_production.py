@@ -9,14 +9,12 @@ proxy, its broker vhost, a scratch ALEXANDRITE_VAR_DIR) and gunicorn's port (a f
 """
 
 import glob
-import os
 import re
 import shlex
 import socket
 import subprocess
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -93,7 +91,7 @@ def test_the_readme_production_commands_run_as_written(tmp_path):
                                         text=True, timeout=300, check=False)
                 assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
 
-            gunicorn, mes_worker, shop_worker, beat = processes
+            _gunicorn, mes_worker, shop_worker, beat = processes
             # both workers on one host answer under their own names (one pidbox each)
             nodes = [f"mes@{socket.gethostname()}", f"shop@{socket.gethostname()}"]
             ping = [str(ROOT / ".venv/bin/celery"), "-A", "jewelry", "inspect", "ping", "--timeout", "3",
