@@ -238,11 +238,15 @@ HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default
 for _db in DATABASES.values():
     if _db["ENGINE"].endswith("postgresql"):
         # a dead database host answers a probe in seconds, not after the kernel's TCP timeout
-        _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+        _db.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+        )
 # Celery's default is one child per CPU of the node; a pod sets it from its CPU request.
 if env("CELERY_WORKER_CONCURRENCY", default=""):
     CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY")
 # beat's schedule state goes with the other writable files, never into the checkout.
-CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
 # `manage.py test` runs the pytest suite (same as bin/test), exit code included.
 TEST_RUNNER = "jewelry.test_runner.PytestTestRunner"

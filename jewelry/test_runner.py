@@ -1,4 +1,4 @@
-"""``manage.py test`` hands over to pytest, so it runs the same suite as ``bin/test`` (pytest-django's recipe).
+"""``manage.py test`` hands over to pytest: the same suite as ``bin/test`` (pytest-django's recipe).
 
 pytest runs in a fresh interpreter: the suite's own start-up (``tests/pytest_env.py``) must come
 before Django reads its settings, which ``manage.py`` has already done by the time a runner starts.
@@ -20,7 +20,8 @@ class PytestTestRunner:
 
     @classmethod
     def add_arguments(cls, parser):
-        parser.add_argument("--keepdb", action="store_true", help="Keep the test databases (pytest --reuse-db).")
+        parser.add_argument("--keepdb", action="store_true",
+                            help="Keep the test databases (pytest --reuse-db).")
 
     def pytest_arguments(self, test_labels) -> list[str]:
         argv = []

@@ -32,7 +32,8 @@ def test_only_the_hashed_runtime_lock_is_installed_before_the_code_is_copied():
 def test_static_files_are_collected_into_the_image_outside_the_writable_directory():
     instructions = _instructions()
     env = dict(re.findall(r"(\w+)=(\S+)", dict(instructions)["ENV"]))
-    assert env["STATIC_ROOT"] == "/app/static" and not env["STATIC_ROOT"].startswith(env["ALEXANDRITE_VAR_DIR"])
+    assert env["STATIC_ROOT"] == "/app/static"
+    assert not env["STATIC_ROOT"].startswith(env["ALEXANDRITE_VAR_DIR"])
     collect = next(i for i, (op, arg) in enumerate(instructions) if "collectstatic --noinput" in arg)
     copy_code = next(i for i, (op, arg) in enumerate(instructions) if op == "COPY" and arg.endswith(". ."))
     assert copy_code < collect < instructions.index(("USER", "alexandrite"))

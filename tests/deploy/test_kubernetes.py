@@ -228,7 +228,8 @@ def test_the_access_proxy_runs_unprivileged_nginx_with_the_shared_config(manifes
 def test_ingresses_lead_to_the_web_app_and_the_proxy_over_tls(manifests):
     ingresses = _by_kind(manifests, "Ingress")
     services = _by_kind(manifests, "Service")
-    env = {doc["metadata"]["name"].rsplit("-", 1)[0]: doc["data"] for doc in manifests if doc["kind"] == "ConfigMap"}
+    env = {doc["metadata"]["name"].rsplit("-", 1)[0]: doc["data"]
+           for doc in manifests if doc["kind"] == "ConfigMap"}
     hosts = set(env["alexandrite-env"]["ALLOWED_HOSTS"].split(","))
     backends = set()
     for ingress in ingresses.values():
@@ -240,7 +241,8 @@ def test_ingresses_lead_to_the_web_app_and_the_proxy_over_tls(manifests):
         assert backend["port"]["name"] in port_names
         backends.add(backend["name"])
     assert backends == {"web", "jaeger-proxy"}
-    assert ingresses["jaeger-proxy"]["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
+    proxy_annotations = ingresses["jaeger-proxy"]["metadata"]["annotations"]
+    assert proxy_annotations["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
 
 
 def test_every_replicated_deployment_has_a_disruption_budget(manifests):

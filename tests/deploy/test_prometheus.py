@@ -169,4 +169,5 @@ def test_the_broker_s_consumers_are_scraped(compose):
     (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "rabbitmq"]
     assert job["params"]["family"] == ["queue_consumer_count"]  # rabbitmq_detailed_queue_consumers
     assert job["static_configs"][0]["targets"] == ["rabbitmq:15692"]
-    assert set(compose["services"]["prometheus"]["networks"]) & set(compose["services"]["rabbitmq"]["networks"])
+    services = compose["services"]
+    assert set(services["prometheus"]["networks"]) & set(services["rabbitmq"]["networks"])

@@ -81,8 +81,9 @@ def test_the_readme_production_commands_run_as_written(tmp_path):
                     continue
                 command = command.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
                 if command.endswith("&"):
-                    label = re.sub(r"\W+", "-", command.split(" -n ")[-1] if " -n " in command else command)[-30:]
-                    processes.append(_Process(["bash", "-c", "exec " + command[:-1]], env, label.strip("-")))
+                    name = command.split(" -n ")[-1] if " -n " in command else command
+                    label = re.sub(r"\W+", "-", name)[-30:].strip("-")
+                    processes.append(_Process(["bash", "-c", "exec " + command[:-1]], env, label))
                     continue
                 if command.startswith("curl "):
                     wait_until(lambda: get(f"http://127.0.0.1:{port}/health/live/", 2)[0] == 200
@@ -96,9 +97,13 @@ def test_the_readme_production_commands_run_as_written(tmp_path):
             nodes = [f"mes@{socket.gethostname()}", f"shop@{socket.gethostname()}"]
             ping = [str(ROOT / ".venv/bin/celery"), "-A", "jewelry", "inspect", "ping", "--timeout", "3",
                     "-d", ",".join(nodes)]
-            wait_until(lambda: all(n in subprocess.run(ping, cwd=ROOT, env=env, capture_output=True, text=True,
-                                                       check=False).stdout for n in nodes),
-                       timeout=90, interval=1, message=lambda: mes_worker.log() + shop_worker.log())
+
+            def both_answer():
+                answer = subprocess.run(ping, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+                return all(node in answer.stdout for node in nodes)
+
+            wait_until(both_answer, timeout=90, interval=1,
+                       message=lambda: mes_worker.log() + shop_worker.log())
             for worker in (mes_worker, shop_worker):
                 assert worker.alive() and "DuplicateNodenameWarning" not in worker.log()
 
