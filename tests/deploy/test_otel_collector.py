@@ -4,8 +4,11 @@ import ast
 import re
 from urllib.parse import urlsplit
 
+import yaml
+
 from .conftest import (
     APP_SERVICES,
+    DEPLOY,
     REPO,
     assert_pipelines_consistent,
     collector_env_default,
@@ -122,6 +125,33 @@ def test_a_jaeger_restart_loses_nothing(collector_config, compose):
     directory = collector_env_default(storage["directory"])
     volumes = compose["services"]["otel-collector"]["volumes"]
     assert any(v["type"] == "volume" and directory.startswith(v["target"]) for v in volumes)
+
+
+def test_spans_are_batched_in_the_disk_backed_queue_with_no_batch_processor(collector_config):
+    assert "batch" not in (collector_config.get("processors") or {})
+    queue = collector_config["exporters"]["otlp_grpc/jaeger"]["sending_queue"]
+    assert queue["sizer"] == "items" and queue["storage"] == "file_storage/queue"
+    batch = queue["batch"]
+    assert batch["flush_timeout"] and 0 < batch["min_size"] <= batch["max_size"] <= queue["queue_size"]
+
+
+def test_component_names_are_the_current_ones_and_the_status_convention_is_pinned(collector_config, compose):
+    assert set(collector_config["connectors"]) == {"span_metrics", "forward/sampling"}
+    gate = "--feature-gates=-spanmetrics.statusCodeConvention.useOtelPrefix"
+    assert gate in compose["services"]["otel-collector"]["command"]
+    manifest = yaml.safe_load_all((DEPLOY / "k8s" / "otel-collector.yaml").read_text())
+    (deployment,) = [doc for doc in manifest if doc and doc["kind"] == "Deployment"]
+    assert gate in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_the_web_app_s_readiness_is_probed_and_exported_to_prometheus(collector_config, compose):
+    (target,) = collector_config["receivers"]["httpcheck/availability"]["targets"]
+    url = collector_env_default(target["endpoint"])
+    assert url == "http://web:8000/health/"
+    pipeline = collector_config["service"]["pipelines"]["metrics/availability"]
+    assert pipeline["receivers"] == ["httpcheck/availability"] and pipeline["exporters"] == ["prometheus"]
+    collector_networks = set(compose["services"]["otel-collector"]["networks"])
+    assert collector_networks & set(compose["services"]["web"]["networks"])
 
 
 def test_spans_go_to_jaegers_otlp_receiver_over_tls(collector_config, jaeger_config):
