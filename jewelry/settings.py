@@ -229,10 +229,10 @@ if PRODUCTION:
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "whitenoise.middleware.WhiteNoiseMiddleware")
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(STATIC_ROOT)))
-if not PRODUCTION:
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 if PRODUCTION:
     STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+else:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 # Readiness (/health/) gives each dependency this long before calling it down.
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 for _db in DATABASES.values():
