@@ -6,16 +6,30 @@ its spans on its own connections and flush them, within a bound, before it exits
 (docs/tracing.md, "Fork safety").
 """
 
-import multiprocessing
 import os
+from pathlib import Path
+
+# What one sync worker of this app needs (the preloaded app is shared copy-on-write).
+WORKER_MEMORY_BYTES = 160 * 1024 * 1024
 
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def default_workers() -> int:
+    """2 x CPUs + 1, the CPUs being the pod's (CPU_REQUEST, downward API) rather than the node's,
+    and no more workers than MEMORY_LIMIT (downward API, bytes) holds."""
+    cpus = _int("CPU_REQUEST", 0) or len(os.sched_getaffinity(0))
+    workers = 2 * cpus + 1
+    memory = _int("MEMORY_LIMIT", 0)
+    if memory:
+        workers = min(workers, max(1, memory // WORKER_MEMORY_BYTES))
+    return workers
+
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
+workers = _int("GUNICORN_WORKERS", default_workers())
 threads = _int("GUNICORN_THREADS", 1)
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() == "true"
 timeout = _int("GUNICORN_TIMEOUT", 30)
@@ -31,6 +45,13 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The heartbeat file on tmpfs: a container's overlay disk can stall it.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn's control socket (gunicornc) defaults to one $HOME/.gunicorn/gunicorn.ctl shared by
+# every gunicorn of the user (and $HOME is read-only in the image): one per bind, in the
+# writable directory.
+_var_dir = Path(os.environ.get("ALEXANDRITE_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+control_socket = os.environ.get(
+    "GUNICORN_CONTROL_SOCKET", str(_var_dir / f"gunicorn-{bind.rsplit(':', 1)[-1]}.ctl")
+)
 
 
 def post_fork(server, worker):

@@ -16,6 +16,7 @@ declare -A SERVERS=(
     [otel-collector]="DNS:otel-collector,DNS:otel-collector.alexandrite.svc,DNS:localhost,IP:127.0.0.1"
     [jaeger]="DNS:jaeger,DNS:jaeger.alexandrite.svc,DNS:localhost,IP:127.0.0.1"
     [proxy]="DNS:${TRACING_HOST:-tracing.example.internal},DNS:localhost,IP:127.0.0.1"
+    [shop-proxy]="DNS:${SHOP_HOST:-shop.example.internal},DNS:localhost,IP:127.0.0.1"
 )
 
 log() { echo "[make-dev-certs] $*"; }

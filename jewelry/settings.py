@@ -316,3 +316,31 @@ if PRODUCTION:
         *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
         *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
     ]
+
+# --- deploy (issue #15): static files, health checks, process sizing, test runner ------
+# WhiteNoise serves collectstatic's output from gunicorn itself (no separate file server);
+# production reads hashed, compressed files from STATIC_ROOT, which the image fills at build.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "whitenoise.middleware.WhiteNoiseMiddleware")
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(STATIC_ROOT)))
+if PRODUCTION:
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+else:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
+# Readiness (/health/) gives each dependency this long before calling it down.
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
+for _db in DATABASES.values():
+    if _db["ENGINE"].endswith("postgresql"):
+        # a dead database host answers a probe in seconds, not after the kernel's TCP timeout
+        _db.setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+        )
+# Celery's default is one child per CPU of the node; a pod sets it from its CPU request.
+if env("CELERY_WORKER_CONCURRENCY", default=""):
+    CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY")
+# beat's schedule state goes with the other writable files, never into the checkout.
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
+# `manage.py test` runs the pytest suite (same as bin/test), exit code included.
+TEST_RUNNER = "jewelry.test_runner.PytestTestRunner"

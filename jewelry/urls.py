@@ -1,11 +1,12 @@
 """URL map: the start page, the three systems' APIs under /api/v1/, the schema and docs, the support
-console, admin, tracing."""
+console, admin, tracing, health."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from jewelry import health
 from jewelry.views import home
 
 urlpatterns = [
@@ -23,6 +24,9 @@ urlpatterns = [
     path("tracing/", include("tracing.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    # health (issue #15): liveness and readiness for probes and the availability checks
+    path("health/live/", health.live, name="health-live"),
+    path("health/", health.ready, name="health-ready"),
 ]
 
 handler400 = "jewelry.api.bad_request_view"

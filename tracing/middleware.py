@@ -7,7 +7,8 @@ only if the permission check already loaded them.
 
 import json
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.handlers.exception import response_for_exception
 from django.http import Http404, UnreadablePostError
 from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.exceptions import APIException
@@ -20,8 +21,13 @@ from tracing.redaction import safe_params
 from tracing.spans import recording_span
 
 MAX_JSON_BODY = 64 * 1024
-# Answered with a 4xx (Django's 404/403/400, a throttled sign-in): refusals, not failures.
-_NOT_FAILURES = (Http404, PermissionDenied, SuspiciousOperation, APIException)
+# Django answers these itself (its 404/403/400 pages): refusals of the request, not failures.
+_REFUSALS = (
+    (Http404, "not_found", "No such page."),
+    (PermissionDenied, "permission_denied", "You may not do this."),
+    (BadRequest, "bad_request", "The request cannot be understood."),
+    (SuspiciousOperation, "bad_request", "The request cannot be understood."),
+)
 
 
 def _json_body(request) -> dict:
@@ -65,9 +71,21 @@ class OrderSpanMiddleware:
         return None
 
     def process_exception(self, request, exception):
-        """A crash: the instrumentation records the exception event; we add error.type and the message."""
-        if not isinstance(exception, _NOT_FAILURES):
-            record.failure(exception, system=system_of_path(request.path))
+        """A refusal is answered here, a crash is recorded (the instrumentation adds the exception event).
+
+        Answering a refusal ourselves keeps it from the instrumentation's middleware, which
+        would otherwise end the span through the exception and set its status to ERROR.
+        """
+        for refused, code, message in _REFUSALS:
+            if isinstance(exception, refused):
+                record.refusal(code=code, message=message)
+                return response_for_exception(request, exception)
+        if isinstance(exception, APIException):
+            # A DRF refusal raised outside a DRF view (a throttled sign-in): the middleware that
+            # raised it answers; its class's own text, never the caller's values, goes on the span.
+            record.refusal(code=exception.default_code, message=str(exception.default_detail))
+            return None
+        record.failure(exception, system=system_of_path(request.path))
         return None
 
 

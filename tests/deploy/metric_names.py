@@ -30,6 +30,14 @@ PIPELINE_METRICS = {
     "otelcol_exporter_queue_capacity",
     "up",
 }
+# Availability (deploy/prometheus/rules, "alexandrite-availability"): the Collector's httpcheck
+# receiver, RabbitMQ's prometheus plugin (/metrics/detailed), and the rules' own records.
+AVAILABILITY_METRICS = {
+    "httpcheck_status",
+    "rabbitmq_detailed_queue_consumers",
+    "alexandrite:component_up",
+    "alexandrite:up",
+}
 PROMQL_WORDS = {
     "sum",
     "max",
@@ -49,6 +57,10 @@ PROMQL_WORDS = {
     "group_left",
     "le",
     "bool",
+    "absent",
+    "vector",
+    "label_replace",
+    "clamp_max",
 }
 
 
@@ -72,4 +84,4 @@ def known_metric_names() -> set[str]:
         # the Prometheus name must still derive from the app's OTel name
         assert prometheus_name.startswith(constants[constant].replace(".", "_")), constant
     business = {re.sub(r"_(bucket|sum|count)$", "", name) for name in BUSINESS_METRICS.values()}
-    return business | SPAN_METRICS | PIPELINE_METRICS
+    return business | SPAN_METRICS | PIPELINE_METRICS | AVAILABILITY_METRICS

@@ -52,17 +52,19 @@ def test_compose_refuses_to_start_without_secrets():
     assert "is not set" in result.stderr or "missing a value" in result.stderr
 
 
-def test_only_the_web_app_and_the_proxy_are_published(compose):
+def test_only_the_shop_s_tls_proxy_and_the_tracing_proxy_are_published(compose):
     published = {name: _published(service) for name, service in compose["services"].items()}
-    assert {name for name, ports in published.items() if ports} == {"web", "proxy"}
-    assert [p["target"] for p in published["web"]] == [8000]
-    assert [p["target"] for p in published["proxy"]] == [443]
+    assert {name for name, ports in published.items() if ports} == {"shop-proxy", "proxy"}
+    assert [(p["published"], p["target"]) for p in published["shop-proxy"]] == [("8443", 8443)]
+    assert [(p["published"], p["target"]) for p in published["proxy"]] == [("443", 8443)]
 
 
 def test_tracing_services_sit_on_internal_networks_only(compose):
     internal = {name for name, network in compose["networks"].items() if network.get("internal")}
     assert {"telemetry", "backend"} <= internal
     for name in TRACING_SERVICES:
+        if name == "alertmanager":
+            continue  # the one with a way out, below
         assert set(compose["services"][name]["networks"]) <= internal, name
     for name in ("shop-db", "mes-db", "rabbitmq", "minio"):
         assert set(compose["services"][name]["networks"]) <= internal, name
@@ -183,3 +185,24 @@ def test_dev_env_sets_every_variable_compose_requires():
     required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", raw))
     provided = set(read_env_file(DEV_ENV)) | set(read_env_file(VERSIONS_ENV))
     assert required <= provided, required - provided
+
+
+def test_alertmanager_alone_has_a_way_out_and_its_receiver_is_one_variable(compose):
+    alertmanager = compose["services"]["alertmanager"]
+    (way_out,) = set(alertmanager["networks"]) - {"telemetry"}
+    assert not compose["networks"][way_out].get("internal")
+    others = {name for name, service in compose["services"].items() if way_out in service.get("networks", {})}
+    assert others == {"alertmanager"}
+    assert alertmanager["environment"]["ALERT_WEBHOOK_URL"] == "http://alert-webhook.invalid/alexandrite"
+    assert "ALERT_WEBHOOK_URL" in " ".join(alertmanager["command"])
+
+
+def test_the_shop_s_tls_proxy_buffers_in_front_of_gunicorn(compose):
+    shop_proxy = compose["services"]["shop-proxy"]
+    mounts = {source.removeprefix(str(REPO) + "/"): target
+              for _, source, target in _bind_sources({"services": {"shop-proxy": shop_proxy}})}
+    assert mounts["deploy/nginx/shop-proxy.conf"] == "/etc/nginx/conf.d/default.conf"
+    conf = (REPO / "deploy" / "nginx" / "shop-proxy.conf").read_text()
+    assert "server web:8000;" in conf and "listen 8443 ssl;" in conf
+    assert "proxy_request_buffering on;" in conf and "proxy_buffering on;" in conf
+    assert set(shop_proxy["networks"]) & set(compose["services"]["web"]["networks"])

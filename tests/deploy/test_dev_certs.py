@@ -28,7 +28,7 @@ def _openssl(*args) -> str:
 
 
 def test_every_certificate_the_stack_mounts_is_signed_by_the_dev_ca(certs):
-    for name in ("otel-collector", "jaeger", "proxy", "app-client"):
+    for name in ("otel-collector", "jaeger", "proxy", "shop-proxy", "app-client"):
         assert (certs / f"{name}-key.pem").is_file(), name
         assert ": OK" in _openssl("verify", "-CAfile", str(certs / "ca.pem"), str(certs / f"{name}.pem"))
 

@@ -3,7 +3,7 @@
 import json
 import re
 
-from .conftest import DEPLOY, REPO
+from .conftest import DEPLOY
 
 DOCKERFILE = DEPLOY / "Dockerfile"
 
@@ -20,13 +20,23 @@ def test_image_builds_on_python_slim_with_the_pinned_python(versions):
     assert ("FROM", "python:${PYTHON_VERSION}-slim") in instructions
 
 
-def test_requirements_are_installed_before_the_code_is_copied():
+def test_only_the_hashed_runtime_lock_is_installed_before_the_code_is_copied():
     instructions = _instructions()
-    install = instructions.index(("RUN", "pip install -r requirements.txt"))
-    assert instructions.index(("COPY", "requirements.txt .")) < install
+    install = instructions.index(("RUN", "pip install --require-hashes --no-deps -r requirements.lock"))
+    assert instructions.index(("COPY", "requirements.lock .")) < install
     copy_code = next(i for i, (op, arg) in enumerate(instructions) if op == "COPY" and arg.endswith(". ."))
     assert install < copy_code
-    assert (REPO / "requirements.txt").is_file()
+    assert not any("requirements-dev" in arg for _, arg in instructions)
+
+
+def test_static_files_are_collected_into_the_image_outside_the_writable_directory():
+    instructions = _instructions()
+    env = dict(re.findall(r"(\w+)=(\S+)", dict(instructions)["ENV"]))
+    assert env["STATIC_ROOT"] == "/app/static"
+    assert not env["STATIC_ROOT"].startswith(env["ALEXANDRITE_VAR_DIR"])
+    collect = next(i for i, (op, arg) in enumerate(instructions) if "collectstatic --noinput" in arg)
+    copy_code = next(i for i, (op, arg) in enumerate(instructions) if op == "COPY" and arg.endswith(". ."))
+    assert copy_code < collect < instructions.index(("USER", "alexandrite"))
 
 
 def test_the_app_runs_unprivileged_and_serves_gunicorn_on_8000(compose):

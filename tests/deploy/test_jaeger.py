@@ -73,7 +73,7 @@ def test_opensearch_indices_are_deleted_after_the_retention_period(jaeger_opense
 
 
 def test_monitor_tab_reads_the_span_metrics_the_collector_exports(jaeger_config, collector_config, compose):
-    spanmetrics = collector_config["connectors"]["spanmetrics"]
+    spanmetrics = collector_config["connectors"]["span_metrics"]
     prometheus = jaeger_config["extensions"]["jaeger_storage"]["metric_backends"]["span_metrics"][
         "prometheus"
     ]

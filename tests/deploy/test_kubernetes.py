@@ -87,6 +87,9 @@ def test_the_kustomize_build_is_valid_for_the_kubernetes_api(manifests):
         "HorizontalPodAutoscaler",
         "NetworkPolicy",
         "ConfigMap",
+        "Ingress",
+        "PodDisruptionBudget",
+        "Job",
     } <= kinds
     for document in manifests:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
@@ -99,6 +102,7 @@ def test_image_tags_match_versions_env():
     }
     assert images["otel/opentelemetry-collector-contrib"]["newTag"] == versions["OTEL_COLLECTOR_VERSION"]
     assert images["jaegertracing/jaeger"]["newTag"] == versions["JAEGER_VERSION"]
+    assert images["nginxinc/nginx-unprivileged"]["newTag"] == versions["NGINX_VERSION"]
 
 
 def test_app_processes_run_their_commands_under_their_service_names(manifests):
@@ -178,7 +182,8 @@ def test_only_the_collector_and_the_proxy_reach_jaeger(manifests):
 
 
 def test_pods_meet_the_restricted_pod_security_standard(manifests):
-    for name, deployment in _by_kind(manifests, "Deployment").items():
+    workloads = _by_kind(manifests, "Deployment") | _by_kind(manifests, "Job")
+    for name, deployment in workloads.items():
         pod = _pod(deployment)["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
         assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
@@ -199,3 +204,88 @@ def test_the_secrets_the_manifests_need_are_documented(manifests):
     documentation = DEPLOY_DOC.read_text()
     for secret in secrets:
         assert f"`{secret}`" in documentation, secret
+
+
+def test_the_access_proxy_runs_unprivileged_nginx_with_the_shared_config(manifests):
+    proxy = _by_kind(manifests, "Deployment")["jaeger-proxy"]
+    pod = _pod(proxy)["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "nginxinc/nginx-unprivileged:1.30.5"
+    assert pod["securityContext"]["runAsUser"] == 101  # the image's nginx user
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert "/tmp" in mounts  # the unprivileged image's pid and temporary files
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    config_map = volumes[mounts["/etc/nginx/conf.d/default.conf"]["name"]]["configMap"]["name"]
+    (config,) = [d for d in manifests if d["kind"] == "ConfigMap" and d["metadata"]["name"] == config_map]
+    assert config["data"]["jaeger-proxy.conf"] == (DEPLOY / "nginx" / "jaeger-proxy.conf").read_text()
+    listen = re.search(r"listen (\d+) ssl;", config["data"]["jaeger-proxy.conf"])[1]
+    assert container["ports"][0]["containerPort"] == int(listen) > 1024
+    service = _by_kind(manifests, "Service")["jaeger-proxy"]
+    assert service["spec"]["selector"].items() <= _pod(proxy)["metadata"]["labels"].items()
+
+
+def test_ingresses_lead_to_the_web_app_and_the_proxy_over_tls(manifests):
+    ingresses = _by_kind(manifests, "Ingress")
+    services = _by_kind(manifests, "Service")
+    env = {doc["metadata"]["name"].rsplit("-", 1)[0]: doc["data"]
+           for doc in manifests if doc["kind"] == "ConfigMap"}
+    hosts = set(env["alexandrite-env"]["ALLOWED_HOSTS"].split(","))
+    backends = set()
+    for ingress in ingresses.values():
+        (rule,) = ingress["spec"]["rules"]
+        assert rule["host"] in hosts
+        assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"]]
+        backend = rule["http"]["paths"][0]["backend"]["service"]
+        port_names = {p["name"] for p in services[backend["name"]]["spec"]["ports"]}
+        assert backend["port"]["name"] in port_names
+        backends.add(backend["name"])
+    assert backends == {"web", "jaeger-proxy"}
+    proxy_annotations = ingresses["jaeger-proxy"]["metadata"]["annotations"]
+    assert proxy_annotations["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
+
+
+def test_every_replicated_deployment_has_a_disruption_budget(manifests):
+    budgets = _by_kind(manifests, "PodDisruptionBudget")
+    covered = {b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] for b in budgets.values()}
+    for name, deployment in _by_kind(manifests, "Deployment").items():
+        replicated = deployment["spec"].get("replicas", 1) > 1 or name == "web"
+        assert (name in covered) == replicated, name
+
+
+def test_migrations_run_as_a_job_with_the_app_s_settings_and_security(manifests):
+    (job,) = _by_kind(manifests, "Job").values()
+    pod = _pod(job)["spec"]
+    (container,) = pod["containers"]
+    assert "manage.py migrate --noinput --database mes" in container["command"][-1]
+    assert container["envFrom"][1]["secretRef"]["name"] == "alexandrite-secrets"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert pod["restartPolicy"] == "Never" and job["spec"]["ttlSecondsAfterFinished"] > 0
+
+
+def test_process_counts_follow_the_pod_s_resources_not_the_node_s(manifests):
+    deployments = _by_kind(manifests, "Deployment")
+
+    def env_refs(name):
+        container = _pod(deployments[name])["spec"]["containers"][0]
+        return {e["name"]: e["valueFrom"]["resourceFieldRef"]["resource"]
+                for e in container["env"] if "resourceFieldRef" in e.get("valueFrom", {})}
+
+    assert env_refs("web") == {"CPU_REQUEST": "requests.cpu", "MEMORY_LIMIT": "limits.memory"}
+    for worker in ("mes-worker", "shop-worker"):
+        assert env_refs(worker) == {"CELERY_WORKER_CONCURRENCY": "requests.cpu"}
+    web = _pod(deployments["web"])["spec"]["containers"][0]
+    assert web["readinessProbe"]["httpGet"]["path"] == "/health/"
+    assert web["livenessProbe"]["httpGet"]["path"] == "/health/live/"
+
+
+def test_the_collector_spreads_its_grpc_over_every_jaeger_pod(manifests, collector_config):
+    headless = _by_kind(manifests, "Service")["jaeger-headless"]
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["selector"] == {"app.kubernetes.io/name": "jaeger"}
+    tracing_env = next(d["data"] for d in manifests
+                       if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("tracing-env"))
+    assert tracing_env["JAEGER_OTLP_ENDPOINT"] == "dns:///jaeger-headless:4317"
+    exporter = collector_config["exporters"]["otlp_grpc/jaeger"]
+    assert exporter["balancer_name"] == "round_robin"

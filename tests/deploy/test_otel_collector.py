@@ -4,8 +4,11 @@ import ast
 import re
 from urllib.parse import urlsplit
 
+import yaml
+
 from .conftest import (
     APP_SERVICES,
+    DEPLOY,
     REPO,
     assert_pipelines_consistent,
     collector_env_default,
@@ -57,7 +60,7 @@ def test_every_pipeline_component_is_defined_and_every_defined_one_is_used(colle
 def test_spanmetrics_sees_every_span_while_only_jaeger_gets_sampled_traces(collector_config):
     pipelines = _pipelines(collector_config)
     (incoming,) = [
-        p for p in pipelines.values() if "otlp" in p["receivers"] and "spanmetrics" in p["exporters"]
+        p for p in pipelines.values() if "otlp" in p["receivers"] and "span_metrics" in p["exporters"]
     ]
     assert "tail_sampling" not in incoming.get("processors", [])
     sampling = [name for name, p in pipelines.items() if "tail_sampling" in p.get("processors", [])]
@@ -124,6 +127,33 @@ def test_a_jaeger_restart_loses_nothing(collector_config, compose):
     assert any(v["type"] == "volume" and directory.startswith(v["target"]) for v in volumes)
 
 
+def test_spans_are_batched_in_the_disk_backed_queue_with_no_batch_processor(collector_config):
+    assert "batch" not in (collector_config.get("processors") or {})
+    queue = collector_config["exporters"]["otlp_grpc/jaeger"]["sending_queue"]
+    assert queue["sizer"] == "items" and queue["storage"] == "file_storage/queue"
+    batch = queue["batch"]
+    assert batch["flush_timeout"] and 0 < batch["min_size"] <= batch["max_size"] <= queue["queue_size"]
+
+
+def test_component_names_are_the_current_ones_and_the_status_convention_is_pinned(collector_config, compose):
+    assert set(collector_config["connectors"]) == {"span_metrics", "forward/sampling"}
+    gate = "--feature-gates=-spanmetrics.statusCodeConvention.useOtelPrefix"
+    assert gate in compose["services"]["otel-collector"]["command"]
+    manifest = yaml.safe_load_all((DEPLOY / "k8s" / "otel-collector.yaml").read_text())
+    (deployment,) = [doc for doc in manifest if doc and doc["kind"] == "Deployment"]
+    assert gate in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_the_web_app_s_readiness_is_probed_and_exported_to_prometheus(collector_config, compose):
+    (target,) = collector_config["receivers"]["httpcheck/availability"]["targets"]
+    url = collector_env_default(target["endpoint"])
+    assert url == "http://web:8000/health/"
+    pipeline = collector_config["service"]["pipelines"]["metrics/availability"]
+    assert pipeline["receivers"] == ["httpcheck/availability"] and pipeline["exporters"] == ["prometheus"]
+    collector_networks = set(compose["services"]["otel-collector"]["networks"])
+    assert collector_networks & set(compose["services"]["web"]["networks"])
+
+
 def test_spans_go_to_jaegers_otlp_receiver_over_tls(collector_config, jaeger_config):
     exporter = collector_config["exporters"]["otlp_grpc/jaeger"]
     host, port = collector_env_default(exporter["endpoint"]).split(":")
@@ -146,18 +176,18 @@ def test_tail_sampling_keeps_errors_slow_traces_and_a_configurable_share(collect
 
 
 def test_span_metrics_buckets_resolve_the_pricing_alert_threshold(collector_config, alert_rules):
-    buckets = collector_config["connectors"]["spanmetrics"]["histogram"]["explicit"]["buckets"]
+    buckets = collector_config["connectors"]["span_metrics"]["histogram"]["explicit"]["buckets"]
     in_ms = {int(b[:-2]) if b.endswith("ms") else int(b[:-1]) * 1000 for b in buckets}
     (rule,) = [
         r for g in alert_rules["groups"] for r in g["rules"] if r.get("alert") == "AlexandritePricingSlow"
     ]
     threshold = int(re.search(r">\s*(\d+)\s*$", rule["expr"].strip()).group(1))
     assert threshold in in_ms
-    assert collector_config["connectors"]["spanmetrics"]["histogram"]["unit"] == "ms"
+    assert collector_config["connectors"]["span_metrics"]["histogram"]["unit"] == "ms"
 
 
 def test_span_metrics_keep_the_status_code_dimension_jaeger_needs(collector_config):
-    assert "status.code" not in collector_config["connectors"]["spanmetrics"].get("exclude_dimensions", [])
+    assert "status.code" not in collector_config["connectors"]["span_metrics"].get("exclude_dimensions", [])
 
 
 def test_prometheus_scrapes_the_collectors_metric_ports(collector_config):

@@ -244,7 +244,7 @@ def proxy(live_server, stand_in_jaeger, tmp_path_factory):
     (run / "jaeger-proxy.conf").write_text(render_proxy_config(SHIPPED_CONFIG.read_text(), {
         "server web:8000;": f"server {app_host}:{live_server.thread.port};",
         "server jaeger:16686;": f"server 127.0.0.1:{stand_in_jaeger.server_port};",
-        "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
+        "listen 8443 ssl;": f"listen 127.0.0.1:{port} ssl;",
         "/etc/nginx/tls/tls.crt;": f"{cert};",
         "/etc/nginx/tls/tls.key;": f"{key};",
     }))
