@@ -126,13 +126,16 @@ def check_jaeger_access(*, user, method: str, uri: str, remote_addr: str | None)
 
 def audit_console_view(*, user, method: str, uri: str, remote_addr: str | None, trace_id: str = "",
                        looked_for: str = "") -> str:
-    """A support console page (CRM) shown or refused, audited as a Jaeger request is; the decision."""
+    """A support console page (CRM) shown or refused, audited as a Jaeger request is; the decision.
+
+    ``remote_addr`` is the client's address as far as we know it (jewelry.client_address).
+    """
     decision = jaeger_access_decision(user)
     JaegerAccessLog.objects.create(
         user_id=user.pk if decision != Decision.LOGIN else None, method=method[:10].upper(),
         uri=uri[:MAX_URI_LENGTH], trace_id=trace_id[:32],
         search_service=CONSOLE, search_tags=looked_for[:MAX_SEARCH_LENGTH],
-        decision=decision, remote_addr=_ip_or_none(remote_addr),
+        decision=decision, remote_addr=remote_addr,
     )
     return decision
 

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from crm.journey import order_journey
+from jewelry.client_address import client_address
 from jewelry.errors import NotFound
 from jewelry.roles import Role, has_role
 from shop.models import Order, OrderStatusChange
@@ -29,7 +30,7 @@ MODEL_FILE_ROLES = (Role.SELLER, Role.SUPPORT, Role.DEVELOPER, Role.OPERATOR)
 
 def _audit(request, **looked_at) -> str:
     return access.audit_console_view(user=request.user, method=request.method, uri=request.get_full_path(),
-                                     remote_addr=request.META.get("REMOTE_ADDR"), **looked_at)
+                                     remote_addr=client_address(request), **looked_at)
 
 
 def console_page(view):
