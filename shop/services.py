@@ -116,7 +116,7 @@ def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
     with transaction.atomic():
         # The customer's row serialises their uploads, so two cannot both pass the storage bound.
         list(get_user_model().objects.select_for_update().filter(pk=customer_id).values_list("pk"))
-        order = Order.objects.filter(pk=order_id, customer_id=customer_id).first()
+        order = Order.objects.select_for_update().filter(pk=order_id, customer_id=customer_id).first()
         if order is None:
             raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
         if order.status == S.SUBMITTED and not order.error_code:
@@ -129,13 +129,14 @@ def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
 
 
 def _check_storage_bound(*, customer_id: int, replacing: Order, size: int) -> None:
+    """All the customer's stored models, the one being replaced left out, plus ``size``, within the bound."""
     stored = (Order.objects.filter(customer_id=customer_id).exclude(model_file="")
               .exclude(pk=replacing.pk).aggregate(total=Sum("model_size"))["total"] or 0)
     bound = settings.MODEL_STORAGE_PER_CUSTOMER_BYTES
     if stored + size > bound:
         raise QuotaExceeded(
             f"Your orders' models already take {stored} bytes; with this one they would pass the "
-            f"{bound} bytes a customer may store. Cancel or replace an order's model first.",
+            f"{bound} bytes a customer may store. Replace the model of an order you have instead.",
             code="model_storage_full",
         )
 
