@@ -123,7 +123,9 @@ class StatementRecorder:
 def install_on(connection, **kwargs) -> None:
     """``connection_created`` receiver: the recorder goes on each connection once."""
     if not any(isinstance(wrapper, StatementRecorder) for wrapper in connection.execute_wrappers):
-        connection.execute_wrappers.append(StatementRecorder(connection))
+        # First, not last: ``with connection.execute_wrapper(w)`` pops the last wrapper when it
+        # ends, which would be ours if the connection opened inside that block.
+        connection.execute_wrappers.insert(0, StatementRecorder(connection))
 
 
 # --- the tally of one request or task -------------------------------------------------

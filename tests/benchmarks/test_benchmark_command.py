@@ -33,7 +33,7 @@ def _table_rows(output: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def quick_run():
     return subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--prefix", PREFIX],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.services

@@ -175,3 +175,30 @@ def test_default_mode_leaves_psycopg2_uninstrumented():
 
     assert sql.mode() == sql.SLOW
     assert not Psycopg2Instrumentor().is_instrumented_by_opentelemetry
+
+
+@pytest.mark.django_db(databases=["default", "mes"])
+def test_a_wrapper_of_someone_elses_ends_with_its_block_even_when_the_connection_opens_inside_it():
+    from django.db import connections as handler
+
+    seen = []
+
+    def counting(execute, sql_, params, many, context):
+        seen.append(sql_)
+        return execute(sql_, params, many, context)
+
+    def in_a_thread():
+        connection = handler["mes"]  # a new thread: its connection opens inside the block
+        with connection.execute_wrapper(counting):
+            run_statement("SELECT 1", alias="mes")
+        run_statement("SELECT 2", alias="mes")
+        remaining.extend(type(wrapper).__name__ for wrapper in connection.execute_wrappers)
+        handler.close_all()
+
+    remaining = []
+    worker = threading.Thread(target=in_a_thread)
+    worker.start()
+    worker.join()
+
+    assert seen == ["SELECT 1"]
+    assert remaining == ["StatementRecorder"]
