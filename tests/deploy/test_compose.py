@@ -1,6 +1,7 @@
 """The compose stack (deploy/compose.yaml) as `docker compose config` renders it."""
 
 import re
+import subprocess
 
 from .conftest import (
     APP_SERVICES,
@@ -10,6 +11,7 @@ from .conftest import (
     TRACING_SERVICES,
     VERSIONS_ENV,
     read_env_file,
+    require_tool,
     run_compose_config,
 )
 
@@ -206,3 +208,22 @@ def test_the_shop_s_tls_proxy_buffers_in_front_of_gunicorn(compose):
     assert "server web:8000;" in conf and "listen 8443 ssl;" in conf
     assert "proxy_request_buffering on;" in conf and "proxy_buffering on;" in conf
     assert set(shop_proxy["networks"]) & set(compose["services"]["web"]["networks"])
+
+
+def test_alertmanager_s_start_command_renders_a_valid_config(compose, tmp_path):
+    # the shell part of the entrypoint as compose runs it ($$ is compose's escape for $)
+    command = compose["services"]["alertmanager"]["command"][0].replace("$$", "$")
+    render = command.split(" &&")[0]
+    assert render.endswith("> /alertmanager/alertmanager.yml")
+    rendered = tmp_path / "alertmanager.yml"
+    render = render.replace("> /alertmanager/alertmanager.yml", f"> {rendered}").replace(
+        "/etc/alertmanager/alertmanager.yml", str(REPO / "deploy" / "alertmanager" / "alertmanager.yml"))
+    env = {"PATH": "/usr/bin:/bin", **compose["services"]["alertmanager"]["environment"]}
+    subprocess.run(["/bin/sh", "-c", render], env=env, check=True)
+
+    text = rendered.read_text()
+    assert "${" not in text.split("receivers:")[1]
+    assert text.count("url: http://alert-webhook.invalid/alexandrite") == 5
+    amtool = require_tool("amtool")
+    checked = subprocess.run([amtool, "check-config", str(rendered)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
