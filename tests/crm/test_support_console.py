@@ -105,6 +105,7 @@ def test_a_closed_orders_page_shows_every_stage_with_its_time_duration_actor_and
     assert timezone.localtime(journey.stages[3].entered_at).strftime("%Y-%m-%d %H:%M:%S") in page
     assert "mes.order.submitted" in page and "mes.order.approved" in page  # the outbox messages
     assert "No span source is configured" in page
+    assert f"<title>Order {order_id} · Alexandrite</title>" in page
 
 
 def test_a_pricing_failure_shows_its_code_message_and_the_failing_span_from_jaeger(
