@@ -106,16 +106,22 @@ def queue(world: BenchWorld, sizes: Sizes) -> list[Figure]:
     return list(figures.values())
 
 
-def pipeline(world: BenchWorld, sizes: Sizes) -> list[Figure]:
+def pipeline(world: BenchWorld, sizes: Sizes, sets: tuple[str, ...] = ("main",)) -> list[Figure]:
     from benchmarks import pipeline as flow
 
-    progress(f"pipeline: {sizes.pipeline_orders} orders per run, {sizes.pipeline_rounds} rounds")
-    figures = flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders,
-                       concurrencies=sizes.pipeline_concurrencies, progress=progress)
-    progress(f"pipeline, alternating: {sizes.pipeline_batch_rounds} rounds of one {sizes.pipeline_batch_orders}-order "
-             f"batch per worker (off, ours), both workers long-lived")
-    return figures + flow.run_alternating(world, rounds=sizes.pipeline_batch_rounds,
-                                          orders=sizes.pipeline_batch_orders, progress=progress)
+    figures = []
+    if sizes.pipeline_rounds:
+        progress(f"pipeline: {sizes.pipeline_orders} orders per run, {sizes.pipeline_rounds} rounds")
+        figures += flow.run(world, rounds=sizes.pipeline_rounds, orders=sizes.pipeline_orders,
+                            concurrencies=sizes.pipeline_concurrencies, progress=progress)
+    for name in sets:
+        variants = flow.SETS[name]
+        progress(f"pipeline, alternating, {name} variants ({', '.join(v.name for v in variants)}): "
+                 f"{sizes.pipeline_batch_rounds} rounds of one {sizes.pipeline_batch_orders}-order batch "
+                 f"per worker, every worker long-lived")
+        figures += flow.run_alternating(world, rounds=sizes.pipeline_batch_rounds,
+                                        orders=sizes.pipeline_batch_orders, variants=variants, progress=progress)
+    return figures
 
 
 def pricing(world: BenchWorld, sizes: Sizes) -> list[Figure]:
@@ -143,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-rounds", type=int, help="rounds of the cpu section (default: 30, quick: 3)")
     parser.add_argument("--cpu-sets", default="main",
                         help="variant sets of the cpu section: main, pieces (per-piece costs), upstream, export")
+    parser.add_argument("--pipeline-sets", default="main",
+                        help="variant sets of the alternating pipeline run: main, pieces (per-piece costs)")
+    parser.add_argument("--pipeline-rounds", type=int,
+                        help="rounds of the alternating pipeline run (default: 20, quick: 2); "
+                             "given alone, the long interleaved pipeline runs are skipped")
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SECTIONS)
@@ -151,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if options.quick else FULL
     if options.cpu_rounds:
         sizes = dataclasses.replace(sizes, cpu_rounds=options.cpu_rounds)
+    if options.pipeline_rounds:
+        sizes = dataclasses.replace(sizes, pipeline_batch_rounds=options.pipeline_rounds, pipeline_rounds=0)
     started = time.monotonic()
     world = BenchWorld(options.prefix)
     progress(f"machine: {machine()}")
@@ -166,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     if name == "cpu":
                         figures += cpu(world, sizes, tuple(options.cpu_sets.split(",")))
+                    elif name == "pipeline":
+                        figures += pipeline(world, sizes, tuple(options.pipeline_sets.split(",")))
                     else:
                         figures += globals()[name](world, sizes)
                 except Exception as error:  # report it, keep the other sections' figures

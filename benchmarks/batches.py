@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from benchmarks import pieces
 from benchmarks.environment import BIN, ROOT, SAMPLE_EVERYTHING, BenchWorld, purge_queues
 from benchmarks.processes import otlp_sink
 from benchmarks.report import Figure, interval_text, ratio_interval
@@ -61,7 +62,7 @@ PIECES = (
     Variant("ours without business metrics", {"TRACING_ENABLED": "true", **OTLP}, without=("metrics",)),
     Variant("ours without SQL totals", {"TRACING_ENABLED": "true", **OTLP}, without=("sql",)),
 )
-OURS_PIECES = ("middleware", "request_hook", "hooks", "metrics", "sql")
+OURS_PIECES = pieces.PIECES
 # What upstream costs by itself: ours with all of our own code out, then without export as well.
 UPSTREAM = (
     Variant(OFF, {"TRACING_ENABLED": "false"}, traced=False),
@@ -91,7 +92,7 @@ class Server:
     """One variant's long-lived process, spoken to by lines on stdin/stdout."""
 
     def __init__(self, world: BenchWorld, variant: Variant, endpoint: str):
-        env = world.env(**variant.env, BENCH_WITHOUT=",".join(variant.without))
+        env = world.env(**variant.env, **{pieces.VARIABLE: ",".join(variant.without)})
         if variant.traced:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
         if variant.sentry:
@@ -212,33 +213,6 @@ def _reply(message: dict) -> None:
     print(REPLY + json.dumps(message), flush=True)
 
 
-def _take_out(pieces: set[str]) -> None:
-    """Before Django starts: remove the named pieces of our tracing (per-piece cost variants)."""
-    from django.conf import settings
-
-    if "middleware" in pieces:
-        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "tracing.middleware.OrderSpanMiddleware"]
-    if "hooks" in pieces:
-        from tracing import hooks
-
-        hooks.connect = lambda: None
-    if "request_hook" in pieces:
-        from tracing import setup, sql
-
-        setup._request_hook = lambda span, request: sql.begin()
-    if "metrics" in pieces:
-        from tracing import metrics
-
-        metrics.count_transition_on_commit = lambda **kwargs: None
-        metrics.count_error = lambda **kwargs: None
-    if "sql" in pieces:
-        from tracing import redaction, setup, sql
-
-        sql.install = sql.load_settings
-        setup._request_hook = redaction.scrub_request_attributes
-        setup._response_hook = lambda span, request, response: None
-
-
 def serve() -> None:
     if os.environ.get("BENCH_SENTRY_DSN"):
         import sentry_sdk
@@ -247,7 +221,7 @@ def serve() -> None:
         sentry_sdk.init(dsn=os.environ["BENCH_SENTRY_DSN"], traces_sample_rate=1.0, send_default_pii=False)
     import django
 
-    _take_out({piece for piece in os.environ.get("BENCH_WITHOUT", "").split(",") if piece})
+    pieces.take_out_from_environment()
     django.setup()
     from django.contrib.auth.models import User
     from django.test import Client

@@ -8,10 +8,13 @@ told to consume ``mes.orders`` too, and stops at the last PRICE_CALCULATED trans
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import time
 from datetime import UTC, datetime
 
 from benchmarks import processes
+from benchmarks.batches import OFF, OTLP, OURS, OURS_PIECES, Variant
 from benchmarks.environment import SAMPLE_EVERYTHING, BenchWorld, purge_queues
 from benchmarks.report import Figure
 
@@ -133,49 +136,82 @@ def _batch(app, worker, orders: int) -> tuple[float, int]:
     return (_last_priced_at(ids) - started).total_seconds(), len(ids)
 
 
-def run_alternating(world: BenchWorld, *, rounds: int, orders: int, progress=print) -> list[Figure]:
-    """CPU of the worker (parent and child, export thread included) per order, traced / untraced.
+def _worker_env(world: BenchWorld, variant, endpoint: str) -> dict:
+    from benchmarks import pieces
 
-    Two workers (1 child each) run all along; each batch of orders goes to one of them, in turn.
-    A batch's CPU runs from its start to that worker's next batch, like the web batches.
+    env = world.env(**variant.env, **{pieces.VARIABLE: ",".join(variant.without)})
+    if variant.traced:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+    return env
+
+
+def run_alternating(world: BenchWorld, *, rounds: int, orders: int, variants=None, progress=print) -> list[Figure]:
+    """CPU of each variant's worker (parent and child, export thread included) per order, and its rate.
+
+    One worker (1 child) per variant runs all along; each batch of orders goes to one of them,
+    in a rotated order. A batch's CPU runs from its start to that worker's next batch, like
+    the web batches, so what the export thread does later is charged where the spans came from.
     """
     from benchmarks.report import interval_text, ratio_interval
     from jewelry.celery import app
 
+    variants = variants or SETS["main"]
     purge_queues(world.broker_url)
-    marks = {False: [], True: []}
-    walls = {False: [], True: []}
-    with processes.otlp_sink("ok") as sink:
-        traced_env = world.env(TRACING_ENABLED="true", OTEL_TRACES_EXPORTER="otlp", OTEL_METRICS_EXPORTER="otlp",
-                               OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint,
-                               OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf", **SAMPLE_EVERYTHING)
-        with processes.celery_worker(world.env(), queues=IDLE_QUEUE, concurrency=1) as off, \
-                processes.celery_worker(traced_env, queues=IDLE_QUEUE, concurrency=1) as ours:
-            workers = {False: off, True: ours}
-            _batch(app, off, 5), _batch(app, ours, 5)  # warm-up: imports, connections, first spans
-            for round_number in range(rounds):
-                for traced in ((False, True) if round_number % 2 == 0 else (True, False)):
-                    marks[traced].append(processes.cpu_seconds(workers[traced].popen.pid))
-                    wall, _ = _batch(app, workers[traced], orders)
-                    walls[traced].append(wall)
-                if (round_number + 1) % 5 == 0 or round_number + 1 == rounds:
-                    progress(f"  round {round_number + 1}/{rounds}")
-            time.sleep(1)  # let the traced worker's export thread send its last batch
-            for traced in (False, True):
-                marks[traced].append(processes.cpu_seconds(workers[traced].popen.pid))
+    marks = {variant.name: [] for variant in variants}
+    walls = {variant.name: [] for variant in variants}
+    with processes.otlp_sink("ok") as sink, contextlib.ExitStack() as stack:
+        workers = [
+            stack.enter_context(processes.celery_worker(
+                _worker_env(world, variant, sink.endpoint), queues=IDLE_QUEUE, concurrency=1,
+                app="benchmarks.worker_app" if variant.without else "jewelry"))
+            for variant in variants
+        ]
+        for worker in workers:
+            _batch(app, worker, 5)  # warm-up: imports, connections, first spans
+        for round_number in range(rounds):
+            shift = round_number % len(workers)  # rotated: no variant always follows the same one
+            for variant, worker in list(zip(variants, workers))[shift:] + list(zip(variants, workers))[:shift]:
+                marks[variant.name].append(processes.cpu_seconds(worker.popen.pid))
+                wall, _ = _batch(app, worker, orders)
+                walls[variant.name].append(wall)
+            if (round_number + 1) % 5 == 0 or round_number + 1 == rounds:
+                progress(f"  round {round_number + 1}/{rounds}")
+        time.sleep(6)  # past the export thread's schedule delay: the last spans go out
+        for variant, worker in zip(variants, workers):
+            marks[variant.name].append(processes.cpu_seconds(worker.popen.pid))
     purge_queues(world.broker_url)
-    cpu = {traced: [b - a for a, b in zip(marks[traced], marks[traced][1:])] for traced in (False, True)}
+    cpu = {name: [b - a for a, b in itertools.pairwise(points)] for name, points in marks.items()}
     figures = []
-    for traced in (False, True):
-        name = f"2 workers x1 child, alternating, tracing {'ours' if traced else 'off'}"
+    for variant in variants:
+        name = f"1 worker x1 child per variant, alternating, {variant.name}"
+        mine = variant.name
         per_order = Figure(SECTION, name, f"worker CPU per order ({orders}-order batches)", "ms",
-                           values=[c / orders * 1000 for c in cpu[traced]])
+                           values=[c / orders * 1000 for c in cpu[mine]])
         rate = Figure(SECTION, name, "SUBMITTED -> PRICE_CALCULATED", "orders/s",
-                      values=[orders / w for w in walls[traced]])
-        if traced:
-            per_order.ratios = [c / o for c, o in zip(cpu[True], cpu[False])]
-            rate.ratios = [o / t for t, o in zip(walls[True], walls[False])]
-            per_order.note = f"CPU ratio {interval_text(ratio_interval(cpu[True], cpu[False]))}"
-            rate.note = f"rate ratio {interval_text(ratio_interval(walls[False], walls[True]))}"
+                      values=[orders / w for w in walls[mine]])
+        if mine != OFF:
+            per_order.ratios = [c / o for c, o in zip(cpu[mine], cpu[OFF])]
+            rate.ratios = [o / t for t, o in zip(walls[mine], walls[OFF])]
+            per_order.note = f"CPU ratio {interval_text(ratio_interval(cpu[mine], cpu[OFF]))}"
+            rate.note = f"rate ratio {interval_text(ratio_interval(walls[OFF], walls[mine]))}"
         figures += [per_order, rate]
     return figures
+
+
+_OFF = Variant(OFF, {"TRACING_ENABLED": "false"}, traced=False)
+_OURS = Variant(OURS, {"TRACING_ENABLED": "true", **OTLP})
+# The alternating run's variant sets (``--pipeline-sets``).
+SETS = {
+    "main": (_OFF, _OURS),
+    # Ours with one piece taken out at a time, then upstream alone.
+    "pieces": (
+        _OFF, _OURS,
+        Variant("ours without export", {"TRACING_ENABLED": "true", **OTLP, "OTEL_TRACES_EXPORTER": "none",
+                                        "OTEL_METRICS_EXPORTER": "none"}, traced=False),
+        Variant("ours without signal hooks", {"TRACING_ENABLED": "true", **OTLP}, without=("hooks",)),
+        Variant("ours without business metrics", {"TRACING_ENABLED": "true", **OTLP}, without=("metrics",)),
+        Variant("ours without SQL totals", {"TRACING_ENABLED": "true", **OTLP}, without=("sql",)),
+        Variant("upstream only (SDK, instrumentations, export)", {"TRACING_ENABLED": "true", **OTLP},
+                without=OURS_PIECES),
+    ),
+}

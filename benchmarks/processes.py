@@ -61,7 +61,8 @@ class Process:
         self.log_path.unlink(missing_ok=True)
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is ``pid``."""
     children = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with contextlib.suppress(OSError):
@@ -80,7 +81,7 @@ def cpu_seconds(pid: int) -> float:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-            pending += _children(current)
+            pending += children(current)
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -113,10 +114,13 @@ def gunicorn(env: dict, *, workers: int, prefix: tuple[str, ...] = (), app: str 
 
 
 @contextlib.contextmanager
-def celery_worker(env: dict, *, queues: str, concurrency: int):
-    """One Celery worker process (prefork pool of ``concurrency`` children); ready when it says so."""
+def celery_worker(env: dict, *, queues: str, concurrency: int, app: str = "jewelry"):
+    """One Celery worker process (prefork pool of ``concurrency`` children); ready when it says so.
+
+    ``app``: benchmarks.worker_app for a variant with pieces of our tracing taken out.
+    """
     node = f"bench-{free_port()}@{socket.gethostname()}"
-    argv = [str(BIN / "celery"), "-A", "jewelry", "worker", "-Q", queues, "-n", node,
+    argv = [str(BIN / "celery"), "-A", app, "worker", "-Q", queues, "-n", node,
             f"--concurrency={concurrency}", "--pool=prefork", "--loglevel=INFO",
             "--without-heartbeat", "--without-gossip", "--without-mingle"]
     worker = Process(argv, env, "celery")

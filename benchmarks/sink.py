@@ -38,27 +38,48 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def count_spans(dump: Path) -> dict:
-    """Spans, their attributes and events, and the bytes received, from a sink's dump file."""
+def _requests(dump: Path):
+    """Each export a sink received, as (bytes on the wire, decoded request), from its dump file."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-    totals = {"exports": 0, "bytes": 0, "spans": 0, "attributes": 0, "events": 0}
     data = dump.read_bytes() if dump.exists() else b""
     offset, header = 0, struct.calcsize("<?I")
     while offset < len(data):
         gzipped, length = struct.unpack_from("<?I", data, offset)
         body = data[offset + header: offset + header + length]
         offset += header + length
-        request = ExportTraceServiceRequest.FromString(gzip.decompress(body) if gzipped else body)
+        yield length, ExportTraceServiceRequest.FromString(gzip.decompress(body) if gzipped else body)
+
+
+def _spans(request):
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            yield from scope_spans.spans
+
+
+def count_spans(dump: Path) -> dict:
+    """Spans, their attributes and events, and the bytes received, from a sink's dump file."""
+    totals = {"exports": 0, "bytes": 0, "spans": 0, "attributes": 0, "events": 0}
+    for length, request in _requests(dump):
         totals["exports"] += 1
         totals["bytes"] += length
-        for resource_spans in request.resource_spans:
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    totals["spans"] += 1
-                    totals["attributes"] += len(span.attributes)
-                    totals["events"] += len(span.events)
+        for span in _spans(request):
+            totals["spans"] += 1
+            totals["attributes"] += len(span.attributes)
+            totals["events"] += len(span.events)
     return totals
+
+
+def spans_by_name(dump: Path) -> dict[str, tuple[int, list[str], list[str]]]:
+    """Per span name: how many spans, and the names of all their attributes and events."""
+    found: dict[str, tuple[list[int], list[str], list[str]]] = {}
+    for _, request in _requests(dump):
+        for span in _spans(request):
+            count, attributes, events = found.setdefault(span.name, ([0], [], []))
+            count[0] += 1
+            attributes += [attribute.key for attribute in span.attributes]
+            events += [event.name for event in span.events]
+    return {name: (count[0], attributes, events) for name, (count, attributes, events) in found.items()}
 
 
 def main() -> None:
