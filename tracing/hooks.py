@@ -4,6 +4,8 @@ Connected once from ``TracingConfig.ready()``, after the Celery instrumentation,
 that its producer/consumer span is the current span when these run.
 """
 
+import functools
+
 from celery import signals as celery_signals
 
 from jewelry.lifecycle import order_status_changed
@@ -26,46 +28,55 @@ def on_order_status_changed(sender, transition, **kwargs):
     record.transition(transition)
 
 
-def _messaging_attributes(span, task_name: str, message_id: str | None, operation: str,
-                          delivery_info: dict | None = None) -> None:
+@functools.lru_cache(maxsize=256)
+def _messaging_attributes(task_name: str, operation: str, exchange: str, routing_key: str) -> dict:
+    """The messaging attributes of one route and operation: made once, shared (never change the dict).
+
+    The message id is not here: the Celery instrumentation puts it on both spans itself.
+    Bounded: the topology has a few routes; a cache miss only costs the making.
+    """
     route = ROUTES.get(task_name)
-    exchange = (delivery_info or {}).get("exchange") or (route.exchange if route else "")
-    routing_key = (delivery_info or {}).get("routing_key") or (route.routing_key if route else "")
-    span.set_attribute(A.MESSAGING_SYSTEM, RABBITMQ)
-    span.set_attribute(A.MESSAGING_OPERATION_TYPE, operation)
-    span.set_attribute(A.MESSAGING_OPERATION_NAME, "publish" if operation == "send" else "process")
-    span.set_attribute(A.MESSAGING_DESTINATION_NAME, destination_name(exchange, routing_key))
-    span.set_attribute(A.MESSAGING_ROUTING_KEY, routing_key)
+    exchange = exchange or (route.exchange if route else "")
+    routing_key = routing_key or (route.routing_key if route else "")
+    attributes = {
+        A.MESSAGING_SYSTEM: RABBITMQ,
+        A.MESSAGING_OPERATION_TYPE: operation,
+        A.MESSAGING_OPERATION_NAME: "publish" if operation == "send" else "process",
+        A.MESSAGING_DESTINATION_NAME: destination_name(exchange, routing_key),
+        A.MESSAGING_ROUTING_KEY: routing_key,
+    }
     if route is not None:
-        span.set_attribute(A.MESSAGING_CONSUMER_GROUP, route.queue)
-    if message_id:
-        span.set_attribute(A.MESSAGING_MESSAGE_ID, message_id)
+        attributes[A.MESSAGING_CONSUMER_GROUP] = route.queue
+    return attributes
 
 
-def _order_attributes(span, task_kwargs) -> None:
+def _with_order(attributes: dict, task_kwargs) -> dict:
+    """``attributes`` and the order and people ids among a task's arguments, as a new dict."""
     if not isinstance(task_kwargs, dict):
-        return
-    for argument, name in _ORDER_ARGUMENTS.items():
-        if isinstance(task_kwargs.get(argument), int):
-            span.set_attribute(name, task_kwargs[argument])
+        return attributes
+    found = {name: task_kwargs[argument] for argument, name in _ORDER_ARGUMENTS.items()
+             if isinstance(task_kwargs.get(argument), int)}
+    return {**attributes, **found} if found else attributes
 
 
 def on_before_task_publish(sender=None, headers=None, body=None, exchange=None, routing_key=None, **kwargs):
     span = recording_span()  # the instrumentation's apply_async/<task> PRODUCER span
     if span is None or not headers:
         return
-    _messaging_attributes(span, headers.get("task", sender), headers.get("id"), "send",
-                          {"exchange": exchange, "routing_key": routing_key})
-    _order_attributes(span, body[1] if isinstance(body, tuple | list) and len(body) > 1 else None)
+    attributes = _messaging_attributes(headers.get("task", sender), "send", exchange or "", routing_key or "")
+    # One call: the SDK takes the span's lock once, not per attribute.
+    span.set_attributes(_with_order(attributes, body[1] if isinstance(body, tuple | list) and len(body) > 1
+                                    else None))
 
 
 def on_task_prerun(sender=None, task_id=None, task=None, kwargs=None, **extra):
     span = recording_span()  # the instrumentation's run/<task> CONSUMER span
     if span is None or task is None:
         return
-    request = task.request
-    _messaging_attributes(span, task.name, task_id, "process", getattr(request, "delivery_info", None))
-    _order_attributes(span, kwargs)
+    delivery_info = getattr(task.request, "delivery_info", None) or {}
+    attributes = _messaging_attributes(task.name, "process", delivery_info.get("exchange") or "",
+                                       delivery_info.get("routing_key") or "")
+    span.set_attributes(_with_order(attributes, kwargs))
 
 
 def on_task_failure(sender=None, exception=None, **kwargs):

@@ -54,14 +54,19 @@ def _create_instruments(provider) -> dict:
     }
 
 
-def _get(name: str):
+def _here() -> dict:
+    """This process's instruments, made on its own provider the first time."""
     if _made_in["pid"] != os.getpid():
         with _lock:
             if _made_in["pid"] != os.getpid():
                 _instruments.clear()
                 _instruments.update(_create_instruments(setup.meter_provider()))
                 _made_in["pid"] = os.getpid()
-    return _instruments[name]
+    return _instruments
+
+
+def _get(name: str):
+    return _here()[name]
 
 
 def forget_instruments() -> None:
@@ -94,14 +99,15 @@ def count_transition_on_commit(*, database: str, previous_status: str, status: s
 
 def count_transition(*, previous_status: str, status: str, record: str, stage_seconds: float | None,
                      order_seconds: float | None) -> None:
-    labels = {A.ORDER_PREVIOUS_STATUS: previous_status, A.ORDER_STATUS: status, A.TRANSITION_RECORD: record}
-    _get("transitions").add(1, labels)
+    instruments = _here()
+    instruments["transitions"].add(
+        1, {A.ORDER_PREVIOUS_STATUS: previous_status, A.ORDER_STATUS: status, A.TRANSITION_RECORD: record})
     if stage_seconds is not None:
         # Labelled with the status the order left: "how long did pricing (SUBMITTED) take".
-        _get("stage_duration").record(max(stage_seconds, 0.0),
-                                      {A.ORDER_STATUS: previous_status, A.TRANSITION_RECORD: record})
+        instruments["stage_duration"].record(max(stage_seconds, 0.0),
+                                             {A.ORDER_STATUS: previous_status, A.TRANSITION_RECORD: record})
     if order_seconds is not None:
-        _get("order_duration").record(max(order_seconds, 0.0))
+        instruments["order_duration"].record(max(order_seconds, 0.0))
 
 
 # --- errors ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from opentelemetry.trace import Status, StatusCode
 from jewelry.lifecycle import OrderStatus, Transition
 from tracing import attributes as A
 from tracing import metrics
-from tracing.spans import MAX_ERROR_MESSAGE, annotate_people, error_code, recording_span
+from tracing.spans import MAX_ERROR_MESSAGE, error_code, people, recording_span
 
 
 def transition(moved: Transition) -> None:
@@ -18,12 +18,11 @@ def transition(moved: Transition) -> None:
     span = recording_span()
     if span is not None:
         previous_status, status = str(moved.from_status), str(moved.to_status)
-        span.set_attribute(A.ORDER_ID, moved.order_id)
-        span.set_attribute(A.ORDER_PREVIOUS_STATUS, previous_status)
-        span.set_attribute(A.ORDER_STATUS, status)
-        span.set_attribute(A.SYSTEM, moved.system)
-        annotate_people(customer_id=moved.customer_id, seller_id=moved.seller_id,
-                        operator_id=moved.operator_id)
+        span.set_attributes({  # one call: the SDK takes the span's lock once, not per attribute
+            A.ORDER_ID: moved.order_id, A.ORDER_PREVIOUS_STATUS: previous_status, A.ORDER_STATUS: status,
+            A.SYSTEM: moved.system,
+            **people(customer_id=moved.customer_id, seller_id=moved.seller_id, operator_id=moved.operator_id),
+        })
         event = {
             A.ORDER_ID: moved.order_id,
             A.ORDER_PREVIOUS_STATUS: previous_status,
@@ -115,10 +114,13 @@ def model_measured(geometry, *, price=None) -> None:
     span = recording_span()
     if span is None:
         return
-    span.set_attribute(A.MODEL_VOLUME, geometry.volume_mm3)
-    span.set_attribute(A.MODEL_SURFACE_AREA, geometry.surface_area_mm2)
-    span.set_attribute(A.MODEL_TRIANGLE_COUNT, geometry.triangle_count)
-    span.set_attribute(A.MODEL_BBOX, [float(v) for v in geometry.bbox_mm])
-    span.set_attribute(A.MODEL_WATERTIGHT, geometry.is_watertight)
+    measured = {
+        A.MODEL_VOLUME: geometry.volume_mm3,
+        A.MODEL_SURFACE_AREA: geometry.surface_area_mm2,
+        A.MODEL_TRIANGLE_COUNT: geometry.triangle_count,
+        A.MODEL_BBOX: [float(v) for v in geometry.bbox_mm],
+        A.MODEL_WATERTIGHT: geometry.is_watertight,
+    }
     if price is not None:
-        span.set_attribute(A.ORDER_PRICE, str(price))
+        measured[A.ORDER_PRICE] = str(price)
+    span.set_attributes(measured)

@@ -36,9 +36,9 @@ def annotate_order(order=None, *, order_id: int | None = None) -> None:
     if order is None:
         span.set_attribute(A.ORDER_ID, order_id)
         return
-    span.set_attribute(A.ORDER_ID, order.pk)
-    span.set_attribute(A.ORDER_STATUS, str(order.status))
-    annotate_people(customer_id=order.customer_id, seller_id=order.seller_id, operator_id=order.operator_id)
+    span.set_attributes({A.ORDER_ID: order.pk, A.ORDER_STATUS: str(order.status),
+                         **people(customer_id=order.customer_id, seller_id=order.seller_id,
+                                  operator_id=order.operator_id)})
 
 
 def annotate_job(job) -> None:
@@ -46,20 +46,20 @@ def annotate_job(job) -> None:
     span = recording_span()
     if span is None:
         return
-    span.set_attribute(A.ORDER_ID, job.order_id)
-    span.set_attribute(A.ORDER_STATUS, str(job.stage))
-    annotate_people(customer_id=job.customer_id, operator_id=job.assignee_id)
+    span.set_attributes({A.ORDER_ID: job.order_id, A.ORDER_STATUS: str(job.stage),
+                         **people(customer_id=job.customer_id, operator_id=job.assignee_id)})
 
 
-def annotate_people(*, customer_id=None, seller_id=None, operator_id=None) -> None:
-    """The people linked to the order, by id (never names or addresses)."""
-    span = recording_span()
-    if span is None:
-        return
-    for name, user_id in ((A.ORDER_CUSTOMER_ID, customer_id), (A.ORDER_SELLER_ID, seller_id),
-                          (A.ORDER_OPERATOR_ID, operator_id)):
-        if user_id is not None:
-            span.set_attribute(name, user_id)
+def people(*, customer_id=None, seller_id=None, operator_id=None) -> dict:
+    """The people linked to the order, by id (never names or addresses), as span attributes."""
+    found = {}
+    if customer_id is not None:
+        found[A.ORDER_CUSTOMER_ID] = customer_id
+    if seller_id is not None:
+        found[A.ORDER_SELLER_ID] = seller_id
+    if operator_id is not None:
+        found[A.ORDER_OPERATOR_ID] = operator_id
+    return found
 
 
 @contextmanager
