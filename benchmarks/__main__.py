@@ -106,7 +106,7 @@ def queue(world: BenchWorld, sizes: Sizes) -> list[Figure]:
     return list(figures.values())
 
 
-def pipeline(world: BenchWorld, sizes: Sizes, sets: tuple[str, ...] = ("main",)) -> list[Figure]:
+def pipeline(world: BenchWorld, sizes: Sizes, sets: tuple[str, ...] = ("main",), baseline: str = "") -> list[Figure]:
     from benchmarks import pipeline as flow
 
     figures = []
@@ -116,6 +116,8 @@ def pipeline(world: BenchWorld, sizes: Sizes, sets: tuple[str, ...] = ("main",))
                             concurrencies=sizes.pipeline_concurrencies, progress=progress)
     for name in sets:
         variants = flow.SETS[name]
+        if baseline:
+            variants = flow.with_baseline(variants, baseline)
         progress(f"pipeline, alternating, {name} variants ({', '.join(v.name for v in variants)}): "
                  f"{sizes.pipeline_batch_rounds} rounds of one {sizes.pipeline_batch_orders}-order batch "
                  f"per worker, every worker long-lived")
@@ -154,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline-rounds", type=int,
                         help="rounds of the alternating pipeline run (default: 20, quick: 2); "
                              "given alone, the long interleaved pipeline runs are skipped")
+    parser.add_argument("--pipeline-baseline", default="", metavar="CHECKOUT",
+                        help="also run ours from another checkout of the project (before/after in one run)")
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SECTIONS)
@@ -180,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                     if name == "cpu":
                         figures += cpu(world, sizes, tuple(options.cpu_sets.split(",")))
                     elif name == "pipeline":
-                        figures += pipeline(world, sizes, tuple(options.pipeline_sets.split(",")))
+                        figures += pipeline(world, sizes, tuple(options.pipeline_sets.split(",")),
+                                            options.pipeline_baseline)
                     else:
                         figures += globals()[name](world, sizes)
                 except Exception as error:  # report it, keep the other sections' figures

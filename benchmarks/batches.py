@@ -39,6 +39,7 @@ class Variant:
     zero_code: bool = False
     sentry: bool = False
     without: tuple[str, ...] = ()  # pieces of ours taken out (per-piece costs)
+    checkout: str = ""  # another checkout's code (pipeline workers only): a before/after pair in one run
 
 
 OTLP = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none",

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from benchmarks import processes
 from benchmarks.batches import OFF, OTLP, OURS, OURS_PIECES, Variant
-from benchmarks.environment import SAMPLE_EVERYTHING, BenchWorld, purge_queues
+from benchmarks.environment import ROOT, SAMPLE_EVERYTHING, BenchWorld, purge_queues
 from benchmarks.report import Figure
 
 SECTION = "pipeline"
@@ -163,7 +165,8 @@ def run_alternating(world: BenchWorld, *, rounds: int, orders: int, variants=Non
         workers = [
             stack.enter_context(processes.celery_worker(
                 _worker_env(world, variant, sink.endpoint), queues=IDLE_QUEUE, concurrency=1,
-                app="benchmarks.worker_app" if variant.without else "jewelry"))
+                app="benchmarks.worker_app" if variant.without else "jewelry",
+                cwd=Path(variant.checkout) if variant.checkout else ROOT))
             for variant in variants
         ]
         for worker in workers:
@@ -215,3 +218,9 @@ SETS = {
                 without=OURS_PIECES),
     ),
 }
+
+
+def with_baseline(variants, checkout: str) -> tuple:
+    """``variants`` and "ours" once more, run from ``checkout`` (say, a clone of the last commit)."""
+    baseline = replace(_OURS, name=f"ours at {checkout}", checkout=checkout)
+    return (*variants, baseline)

@@ -29,11 +29,11 @@ def free_port() -> int:
 class Process:
     """A subprocess in its own process group, its output in a log file; stopped by its own id only."""
 
-    def __init__(self, argv: list[str], env: dict, label: str):
+    def __init__(self, argv: list[str], env: dict, label: str, cwd: Path = ROOT):
         self.label = label
         self.log_path = Path(tempfile.mkstemp(prefix=f"bench-{label}-", suffix=".log")[1])
         with open(self.log_path, "wb") as log_file:
-            self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log_file,
+            self.popen = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log_file,
                                           stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
@@ -114,16 +114,17 @@ def gunicorn(env: dict, *, workers: int, prefix: tuple[str, ...] = (), app: str 
 
 
 @contextlib.contextmanager
-def celery_worker(env: dict, *, queues: str, concurrency: int, app: str = "jewelry"):
+def celery_worker(env: dict, *, queues: str, concurrency: int, app: str = "jewelry", cwd: Path = ROOT):
     """One Celery worker process (prefork pool of ``concurrency`` children); ready when it says so.
 
-    ``app``: benchmarks.worker_app for a variant with pieces of our tracing taken out.
+    ``app``: benchmarks.worker_app for a variant with pieces of our tracing taken out;
+    ``cwd``: another checkout of the project, whose code the worker then runs (before/after).
     """
     node = f"bench-{free_port()}@{socket.gethostname()}"
     argv = [str(BIN / "celery"), "-A", app, "worker", "-Q", queues, "-n", node,
             f"--concurrency={concurrency}", "--pool=prefork", "--loglevel=INFO",
             "--without-heartbeat", "--without-gossip", "--without-mingle"]
-    worker = Process(argv, env, "celery")
+    worker = Process(argv, env, "celery", cwd=cwd)
     worker.node = node
     try:
         worker.wait_until(lambda: " ready." in worker.log())
