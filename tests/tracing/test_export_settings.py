@@ -1,4 +1,4 @@
-"""The export thread's settings live in tracing/setup.py; each OTEL_BSP_* variable that is set wins."""
+"""The export settings live in tracing/setup.py (export thread, exemplars); each OTEL_* variable that is set wins."""
 
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
@@ -37,3 +37,29 @@ def test_each_otel_bsp_variable_set_wins_over_our_default(monkeypatch):
         assert _settings_of(processor) == {**OURS, "OTEL_BSP_SCHEDULE_DELAY": 200}
     finally:
         processor.shutdown()
+
+
+def _exemplars_recorded(monkeypatch, filter_setting: str | None) -> int:
+    """Exemplars on a histogram measured inside a sampled span, on a provider made as setup makes it."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+
+    if filter_setting is None:
+        monkeypatch.delenv(setup.EXEMPLAR_FILTER_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(setup.EXEMPLAR_FILTER_VARIABLE, filter_setting)
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], exemplar_filter=setup._exemplar_filter())
+    histogram = provider.get_meter("test").create_histogram("stage")
+    with TracerProvider().get_tracer("test").start_as_current_span("task"):
+        histogram.record(3.0)
+    points = [point for metric in reader.get_metrics_data().resource_metrics[0].scope_metrics[0].metrics
+              for point in metric.data.data_points]
+    provider.shutdown()
+    return sum(len(point.exemplars) for point in points)
+
+
+def test_business_metrics_keep_no_exemplars_unless_asked(monkeypatch):
+    assert _exemplars_recorded(monkeypatch, None) == 0
+    assert _exemplars_recorded(monkeypatch, "trace_based") == 1
