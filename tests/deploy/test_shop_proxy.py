@@ -4,37 +4,17 @@ sees them, oversized uploads refused at the door."""
 
 import http.client
 import json
-import shutil
-import socket
 import ssl
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.tracing.test_jaeger_access import _self_signed_certificate, _wait_for_port, render_proxy_config
+from tests.nginx import running_proxy
 
 from .conftest import DEPLOY
 
 SHIPPED_CONFIG = DEPLOY / "nginx" / "shop-proxy.conf"
-MAIN_CONFIG = """\
-master_process off;
-pid {run}/nginx.pid;
-error_log {run}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {run}/access.log;
-    client_body_temp_path {run}/client_body;
-    proxy_temp_path {run}/proxy;
-    fastcgi_temp_path {run}/fastcgi;
-    uwsgi_temp_path {run}/uwsgi;
-    scgi_temp_path {run}/scgi;
-    include {run}/shop-proxy.conf;
-}}
-"""
-
-
 class Upstream(BaseHTTPRequestHandler):
     """Stands in for gunicorn: answers with what it was sent."""
 
@@ -57,40 +37,15 @@ class Upstream(BaseHTTPRequestHandler):
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def shop_proxy(tmp_path_factory):
-    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if nginx is None:
-        pytest.fail("nginx is not installed: run bin/services (it installs the Debian package nginx)")
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    run = tmp_path_factory.mktemp("shop-proxy")
-    cert, key = _self_signed_certificate(run)
-    port = _free_port()
-    (run / "shop-proxy.conf").write_text(render_proxy_config(SHIPPED_CONFIG.read_text(), {
-        "server web:8000;": f"server 127.0.0.1:{upstream.server_address[1]};",
-        "listen 8443 ssl;": f"listen 127.0.0.1:{port} ssl;",
-        "/etc/nginx/tls/tls.crt;": f"{cert};",
-        "/etc/nginx/tls/tls.key;": f"{key};",
-    }))
-    (run / "nginx.conf").write_text(MAIN_CONFIG.format(run=run))
-    error_log = run / "error.log"
-    process = subprocess.Popen(
-        [nginx, "-p", str(run), "-e", str(error_log), "-c", str(run / "nginx.conf"), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
     try:
-        _wait_for_port(port, process, error_log)
-        yield port, ssl.create_default_context(cafile=str(cert))
+        with running_proxy(SHIPPED_CONFIG, {"server web:8000;": f"server 127.0.0.1:{upstream.server_address[1]};"},
+                           tmp_path_factory.mktemp("shop-proxy")) as (port, cert):
+            yield port, ssl.create_default_context(cafile=str(cert))
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         upstream.shutdown()
         upstream.server_close()
 

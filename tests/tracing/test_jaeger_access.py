@@ -5,11 +5,7 @@ over HTTPS in front of a stand-in Jaeger; the app runs as pytest-django's live s
 """
 
 import re
-import shutil
-import socket
-import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -19,31 +15,13 @@ import requests
 from django.test import Client
 
 from jewelry.roles import Role
+from tests.nginx import running_proxy
 from tracing.access import parse_jaeger_uri
 from tracing.models import JaegerAccessLog
 
 SHIPPED_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "jaeger-proxy.conf"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 Decision = JaegerAccessLog.Decision
-
-# nginx's main context, as the official image has it, with every path in the test's directory.
-MAIN_CONFIG = """\
-master_process off;
-pid {run}/nginx.pid;
-lock_file {run}/nginx.lock;
-error_log {run}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {run}/access.log;
-    client_body_temp_path {run}/client_body;
-    proxy_temp_path {run}/proxy;
-    fastcgi_temp_path {run}/fastcgi;
-    uwsgi_temp_path {run}/uwsgi;
-    scgi_temp_path {run}/scgi;
-    include {run}/jaeger-proxy.conf;
-}}
-"""
-
 
 # --------------------------------------------------------------- what a URI looks at
 
@@ -176,44 +154,6 @@ def stand_in_jaeger():
     server.server_close()
 
 
-def render_proxy_config(text: str, replacements: dict[str, str]) -> str:
-    """The shipped config with its deployment values swapped; each must be there exactly once."""
-    for shipped, local in replacements.items():
-        assert text.count(shipped) == 1, f"{shipped!r} should appear once in {SHIPPED_CONFIG.name}"
-        text = text.replace(shipped, local)
-    return text
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    cert, key = directory / "proxy.pem", directory / "proxy-key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )
-    return cert, key
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, error_log: Path) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"nginx exited with {process.returncode}:\n{error_log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"nginx did not listen on {port} within 10 s:\n{error_log.read_text()}")
-
-
 class Proxy:
     """The running proxy: requests to it over HTTPS, trusting its certificate, never following redirects."""
 
@@ -234,36 +174,12 @@ class Proxy:
 @pytest.fixture(scope="module")
 def proxy(live_server, stand_in_jaeger, tmp_path_factory):
     """nginx running deploy/nginx/jaeger-proxy.conf in front of the live app and the stand-in Jaeger."""
-    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-    if nginx is None:
-        pytest.fail("nginx is not installed: run bin/services (it installs the Debian package nginx)")
-    run = tmp_path_factory.mktemp("nginx")
-    cert, key = _self_signed_certificate(run)
-    port = _free_port()
     app_host = "127.0.0.1" if live_server.thread.host == "localhost" else live_server.thread.host
-    (run / "jaeger-proxy.conf").write_text(render_proxy_config(SHIPPED_CONFIG.read_text(), {
+    with running_proxy(SHIPPED_CONFIG, {
         "server web:8000;": f"server {app_host}:{live_server.thread.port};",
         "server jaeger:16686;": f"server 127.0.0.1:{stand_in_jaeger.server_port};",
-        "listen 8443 ssl;": f"listen 127.0.0.1:{port} ssl;",
-        "/etc/nginx/tls/tls.crt;": f"{cert};",
-        "/etc/nginx/tls/tls.key;": f"{key};",
-    }))
-    (run / "nginx.conf").write_text(MAIN_CONFIG.format(run=run))
-    error_log = run / "error.log"
-    process = subprocess.Popen(
-        [nginx, "-p", str(run), "-e", str(error_log), "-c", str(run / "nginx.conf"), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_for_port(port, process, error_log)
+    }, tmp_path_factory.mktemp("nginx")) as (port, cert):
         yield Proxy(port, cert)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
