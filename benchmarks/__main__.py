@@ -1,4 +1,4 @@
-"""One command for every benchmark: ``python -m benchmarks [--quick] [--only overhead,queue,pipeline,pricing]``.
+"""One command for every benchmark: ``python -m benchmarks [--quick] [--only calls,cpu,overhead,queue,pipeline,pricing]``.
 
 It creates its own databases, vhost and media folder (benchmarks.environment), prints
 progress as it goes, then one table: median over runs, spread, ratio to the baseline.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from benchmarks.environment import ROOT, SAMPLE_EVERYTHING, BenchWorld
 from benchmarks.report import Figure, load_average, machine, table
 
-SECTIONS = ("cpu", "overhead", "queue", "pipeline", "pricing")
+SECTIONS = ("calls", "cpu", "overhead", "queue", "pipeline", "pricing")
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,29 @@ class Sizes:
     pipeline_concurrencies: tuple[int, ...] = (1, 2)
     pipeline_batch_rounds: int = 20
     pipeline_batch_orders: int = 30
+    calls: int = 3000
 
 
 FULL = Sizes(cpu_rounds=30, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
              pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
 QUICK = Sizes(cpu_rounds=3, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
               pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
-              pipeline_concurrencies=(1,), pipeline_batch_rounds=2, pipeline_batch_orders=3)
+              pipeline_concurrencies=(1,), pipeline_batch_rounds=2, pipeline_batch_orders=3, calls=50)
 
 
 def progress(message: str) -> None:
     print(message, flush=True)
+
+
+def calls(world: BenchWorld, sizes: Sizes) -> list[Figure]:
+    """Per-call costs of the tracing pieces (benchmarks/per_call.py), in a process with tracing on."""
+    progress(f"per-call costs: {sizes.calls} calls of each piece, fastest of 5, CPU microseconds")
+    done = subprocess.run([sys.executable, "-m", "benchmarks.per_call", "--json", "--calls", str(sizes.calls)],
+                          cwd=ROOT, env=world.env(), capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"per-call measurement failed:\n{done.stderr[-4000:]}")
+    return [Figure("per call", name, "CPU per call (fastest of 5)", "us", values=[micros])
+            for name, micros in json.loads(done.stdout.splitlines()[-1]).items()]
 
 
 def cpu(world: BenchWorld, sizes: Sizes, sets: tuple[str, ...] = ("main",)) -> list[Figure]:
@@ -152,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-sets", default="main",
                         help="variant sets of the cpu section: main, pieces (per-piece costs), upstream, export")
     parser.add_argument("--pipeline-sets", default="main",
-                        help="variant sets of the alternating pipeline run: main, pieces (per-piece costs)")
+                        help="variant sets of the alternating pipeline run: main, pieces (per-piece costs), upstream")
     parser.add_argument("--pipeline-rounds", type=int,
                         help="rounds of the alternating pipeline run (default: 20, quick: 2); "
                              "given alone, the long interleaved pipeline runs are skipped")

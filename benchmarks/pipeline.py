@@ -217,6 +217,14 @@ SETS = {
         Variant("upstream only (SDK, instrumentations, export)", {"TRACING_ENABLED": "true", **OTLP},
                 without=OURS_PIECES),
     ),
+    # What upstream costs by itself: with its export, then without.
+    "upstream": (
+        _OFF, _OURS,
+        Variant("upstream only (SDK, instrumentations, export)", {"TRACING_ENABLED": "true", **OTLP},
+                without=OURS_PIECES),
+        Variant("upstream only, no export", {"TRACING_ENABLED": "true", **OTLP, "OTEL_TRACES_EXPORTER": "none",
+                                             "OTEL_METRICS_EXPORTER": "none"}, traced=False, without=OURS_PIECES),
+    ),
 }
 
 
