@@ -1,5 +1,6 @@
 """The compose stack (deploy/compose.yaml) as `docker compose config` renders it."""
 
+import ipaddress
 import re
 import subprocess
 
@@ -227,3 +228,19 @@ def test_alertmanager_s_start_command_renders_a_valid_config(compose, tmp_path):
     amtool = require_tool("amtool")
     checked = subprocess.run([amtool, "check-config", str(rendered)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_app_believes_forwarded_addresses_only_from_the_two_tls_proxies(compose):
+    services = compose["services"]
+    proxies = {services[name]["networks"]["edge"]["ipv4_address"] for name in ("shop-proxy", "proxy")}
+    edge = ipaddress.ip_network(compose["networks"]["edge"]["ipam"]["config"][0]["subnet"])
+
+    assert len(proxies) == 2 and all(ipaddress.ip_address(address) in edge for address in proxies)
+    for name in APP_SERVICES:
+        assert set(services[name]["environment"]["TRUSTED_PROXIES"].split(",")) == proxies, name
+
+
+def test_sign_in_failures_are_counted_in_one_table_the_migrate_service_makes(compose):
+    for name in APP_SERVICES:
+        assert compose["services"][name]["environment"]["CACHE_URL"] == "dbcache://alexandrite_cache", name
+    assert compose["services"]["migrate"]["command"][-1].endswith("manage.py createcachetable")

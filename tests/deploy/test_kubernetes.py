@@ -1,5 +1,6 @@
 """The Kubernetes manifests (deploy/k8s/, kustomize), validated offline against the API schemas."""
 
+import ipaddress
 import re
 import shutil
 import subprocess
@@ -289,3 +290,25 @@ def test_the_collector_spreads_its_grpc_over_every_jaeger_pod(manifests, collect
     assert tracing_env["JAEGER_OTLP_ENDPOINT"] == "dns:///jaeger-headless:4317"
     exporter = collector_config["exporters"]["otlp_grpc/jaeger"]
     assert exporter["balancer_name"] == "round_robin"
+
+
+def test_forwarded_addresses_are_believed_only_from_the_pods_that_may_reach_the_web_app(manifests):
+    (env,) = [d["data"] for d in manifests
+              if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("alexandrite-env")]
+    trusted = ipaddress.ip_network(env["TRUSTED_PROXIES"])  # one network: the cluster's pod range
+    assert trusted.is_private
+    policy = _by_kind(manifests, "NetworkPolicy")["web"]
+    assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "web"}
+    (rule,) = policy["spec"]["ingress"]
+    sources = [source.get("namespaceSelector", source.get("podSelector"))["matchLabels"] for source in rule["from"]]
+    assert sources == [{"kubernetes.io/metadata.name": "ingress-nginx"},
+                       {"app.kubernetes.io/name": "jaeger-proxy"}, {"app.kubernetes.io/name": "otel-collector"}]
+    assert [port["port"] for port in rule["ports"]] == [8000]
+
+
+def test_sign_in_failures_are_counted_in_one_table_the_migration_job_makes(manifests):
+    (env,) = [d["data"] for d in manifests
+              if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("alexandrite-env")]
+    assert env["CACHE_URL"] == "dbcache://alexandrite_cache"
+    (job,) = _by_kind(manifests, "Job").values()
+    assert _pod(job)["spec"]["containers"][0]["command"][-1].endswith("manage.py createcachetable")
