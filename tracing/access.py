@@ -125,12 +125,14 @@ def check_jaeger_access(*, user, method: str, uri: str, remote_addr: str | None)
 
 
 def audit_console_view(*, user, method: str, uri: str, remote_addr: str | None, trace_id: str = "",
-                       looked_for: str = "") -> str:
+                       looked_for: str = "", decision: str | None = None) -> str:
     """A support console page (CRM) shown or refused, audited as a Jaeger request is; the decision.
 
     ``remote_addr`` is the client's address as far as we know it (jewelry.client_address).
+    ``decision``: a page with its own rule (a model file download) says what it decided;
+    by default, the console's rule (``jaeger_access_decision``).
     """
-    decision = jaeger_access_decision(user)
+    decision = decision or jaeger_access_decision(user)
     JaegerAccessLog.objects.create(
         user_id=user.pk if decision != Decision.LOGIN else None, method=method[:10].upper(),
         uri=uri[:MAX_URI_LENGTH], trace_id=trace_id[:32],

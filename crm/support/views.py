@@ -119,13 +119,21 @@ def order_page(request, order_id: int):
 
 
 def model_file(request, order_id: int):
-    """The order's 3D model, streamed to staff who handle orders; never a public media URL."""
+    """The order's 3D model, streamed to staff who handle orders; never a public media URL.
+
+    Every download and every refusal is audited: a customer's model is their design.
+    """
+    looked_for = f"order.id={order_id} model file"
     if not request.user.is_authenticated:
+        _audit(request, looked_for=looked_for, decision=access.Decision.LOGIN)
         return redirect_to_login(request.get_full_path())
     if not (request.user.is_staff or has_role(request.user, *MODEL_FILE_ROLES)):
+        _audit(request, looked_for=looked_for, decision=access.Decision.REFUSED)
         raise PermissionDenied("Model files are for sellers, operators, support and developers.")
     order = Order.objects.filter(pk=order_id).only("model_file", "model_file_name").first()
     if order is None or not order.model_file:
+        _audit(request, looked_for=f"{looked_for} (none)", decision=access.Decision.ALLOWED)
         raise Http404(f"Order {order_id} has no model file.")
+    _audit(request, looked_for=looked_for, decision=access.Decision.ALLOWED)
     return FileResponse(order.model_file.open("rb"), as_attachment=True,
                         filename=order.model_file_name or order.model_file.name.rsplit("/", 1)[-1])

@@ -172,6 +172,20 @@ def test_the_model_file_downloads_for_staff_only(api, customer, support, other_c
     assert browser().get(f"/support/orders/{order_id}/model/").status_code == 302
 
 
+def test_every_model_download_and_refusal_is_audited(api, customer, seller, other_customer):
+    order_id = submitted_order(api(customer), cube_stl(10))
+    path = f"/support/orders/{order_id}/model/"
+
+    browser(seller).get(path)  # a seller may download (not open the console: the audit says what happened)
+    browser(other_customer).get(path)
+    browser().get(path)
+
+    rows = list(JaegerAccessLog.objects.order_by("id").values_list("decision", "user_id", "uri", "search_tags"))
+    looked_for = f"order.id={order_id} model file"
+    assert rows == [("allowed", seller.pk, path, looked_for), ("refused", other_customer.pk, path, looked_for),
+                    ("login", None, path, looked_for)]
+
+
 def test_an_unknown_order_is_a_readable_404(support):
     response = browser(support).get("/support/orders/999999/")
 
