@@ -15,7 +15,7 @@ from jewelry import login_throttle as throttle
 from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
 from shop.models import Order
-from tests.faults.test_bad_input import assert_refused, snapshot
+from tests.faults.test_bad_input import assert_refused, snapshot, sweep
 from tests.flows import upload
 from tests.tracing.helpers import everything_said, server_spans
 from tracing import attributes as A
@@ -47,18 +47,9 @@ def test_a_nul_in_the_basic_user_name_is_401_on_every_api(customer, settings):
     cases = [(path, name) for path in API_ENDPOINTS
              for name in ("cust\x00omer", "\x00", f"{customer.username}\x00")]
 
-    bodies = sweep_client(settings, cases, lambda case: Client().get(case[0], **basic(case[1])), 401)
+    bodies = sweep(settings, cases, lambda case: Client().get(case[0], **basic(case[1])), 401)
 
     assert {body["code"] for body in bodies} == {"authentication_failed"}
-
-
-def sweep_client(settings, cases, send, status):
-    before = snapshot(settings)
-    bodies = []
-    for case in cases:
-        bodies.append(assert_refused(case, send(case), status))
-        assert snapshot(settings) == before, case
-    return bodies
 
 
 def test_the_right_name_and_password_still_sign_in(customer):
@@ -79,7 +70,7 @@ def test_a_nul_in_any_query_string_is_400_before_a_view_sees_it(admin_client, ap
              (admin_client, "/admin/tracing/jaegeraccesslog/?q=a%00b"),
              (api(seller), "/api/v1/crm/orders/?status=%00"), (api(seller), "/api/v1/crm/orders/?%00=1")]
 
-    bodies = sweep_client(settings, cases, lambda case: case[0].get(case[1]), 400)
+    bodies = sweep(settings, cases, lambda case: case[0].get(case[1]), 400)
 
     assert {body["code"] for body in bodies} == {"invalid_input"}
 
@@ -132,7 +123,7 @@ def test_crm_date_filters_beyond_14_hours_from_utc_are_400(api, seller, settings
     cases = [{key: f"2026-01-01T00:00:00{offset}"} for key in ("created_after", "created_before")
              for offset in ("+16:00", "-16:00", "+23:59", "-23:59", "+14:01")]
 
-    bodies = sweep_client(settings, cases, lambda query: api(seller).get(path, query), 400)
+    bodies = sweep(settings, cases, lambda query: api(seller).get(path, query), 400)
 
     assert {body["code"] for body in bodies} == {"invalid_input"}
     assert all("created_" in next(iter(body["fields"])) for body in bodies)
@@ -165,7 +156,7 @@ def test_a_json_body_over_the_limit_is_413_json_and_changes_nothing(api, custome
         body = big_json() if content_type == "application/json" else "text=" + "x" * BIG
         return api(user).post(path, body, content_type=content_type)
 
-    bodies = sweep_client(settings, cases, send, 413)
+    bodies = sweep(settings, cases, send, 413)
 
     assert {body["code"] for body in bodies} == {"request_too_large"}
     finished = server_spans(spans.get_finished_spans())
