@@ -60,14 +60,15 @@ class OrderSpanMiddleware:
         span = recording_span()
         if span is None:
             return None
-        order_id = view_kwargs.get("order_id")
-        if order_id is not None:
-            span.set_attribute(A.ORDER_ID, order_id)
         params = safe_params(request.GET)
         if request.method in ("POST", "PUT", "PATCH"):
             params.update(safe_params(_json_body(request)))
-        for key, value in params.items():
-            span.set_attribute(A.REQUEST_PARAM_PREFIX + key, value)
+        attributes = {A.REQUEST_PARAM_PREFIX + key: value for key, value in params.items()}
+        order_id = view_kwargs.get("order_id")
+        if order_id is not None:
+            attributes[A.ORDER_ID] = order_id
+        if attributes:
+            span.set_attributes(attributes)  # one call: the SDK takes the span's lock once
         return None
 
     def process_exception(self, request, exception):
