@@ -3,10 +3,11 @@
 # a CA, one server certificate per TLS endpoint and one client certificate for
 # the apps (used only if the Collector is switched to mutual TLS, docs/deploy.md).
 # Development only: production gets its certificates from the company PKI or
-# cert-manager. Existing files are kept; pass --force to make new ones.
+# cert-manager. Existing files are kept; pass --force to make new ones. CERTS_DIR=DIR
+# writes them elsewhere (the backbone tests and bin/stack do).
 set -euo pipefail
 
-CERTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/certs"
+CERTS_DIR="${CERTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/certs}"
 DAYS="${CERT_DAYS:-825}"
 FORCE=0
 [[ "${1:-}" == "--force" ]] && FORCE=1

@@ -92,19 +92,25 @@ def versions():
     return read_env_file(VERSIONS_ENV)
 
 
+def load_config_as_deployed(path: Path):
+    """A Collector or Jaeger config as the deploy stack runs it: every ``${env:NAME:-default}``
+    that compose and Kubernetes leave unset (addresses, ports, paths) at its default."""
+    return yaml.safe_load(collector_env_default(path.read_text()))
+
+
 @pytest.fixture(scope="session")
 def collector_config():
-    return load_yaml(DEPLOY / "otel-collector" / "config.yaml")
+    return load_config_as_deployed(DEPLOY / "otel-collector" / "config.yaml")
 
 
 @pytest.fixture(scope="session")
 def jaeger_config():
-    return load_yaml(DEPLOY / "jaeger" / "config.yaml")
+    return load_config_as_deployed(DEPLOY / "jaeger" / "config.yaml")
 
 
 @pytest.fixture(scope="session")
 def jaeger_opensearch_config():
-    return load_yaml(DEPLOY / "jaeger" / "config-opensearch.yaml")
+    return load_config_as_deployed(DEPLOY / "jaeger" / "config-opensearch.yaml")
 
 
 @pytest.fixture(scope="session")

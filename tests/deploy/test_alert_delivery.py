@@ -2,17 +2,16 @@
 rendered with a local webhook as ALERT_WEBHOOK_URL, delivers an alert posted to its API."""
 
 import json
-import queue
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.webhook import Webhook
 
 from .alerting import render_alertmanager_config
 
@@ -28,23 +27,8 @@ def free_port() -> int:
 @pytest.fixture
 def webhook():
     """A local webhook receiver: every POSTed notification lands in the queue (path, body)."""
-    received = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.put((self.path, json.loads(body)))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
+    with Webhook() as hook:
+        yield hook.url, hook.received
 
 
 @pytest.fixture

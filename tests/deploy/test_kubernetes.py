@@ -101,7 +101,7 @@ def test_image_tags_match_versions_env():
     images = {
         image["name"]: image for image in yaml.safe_load((K8S / "kustomization.yaml").read_text())["images"]
     }
-    assert images["otel/opentelemetry-collector-contrib"]["newTag"] == versions["OTEL_COLLECTOR_VERSION"]
+    assert images["alexandrite-otel-collector"]["newTag"] == versions["OTEL_COLLECTOR_VERSION"]
     assert images["jaegertracing/jaeger"]["newTag"] == versions["JAEGER_VERSION"]
     assert images["nginxinc/nginx-unprivileged"]["newTag"] == versions["NGINX_VERSION"]
 

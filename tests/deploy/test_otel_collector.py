@@ -144,16 +144,6 @@ def test_component_names_are_the_current_ones_and_the_status_convention_is_pinne
     assert gate in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
 
 
-def test_the_web_app_s_readiness_is_probed_and_exported_to_prometheus(collector_config, compose):
-    (target,) = collector_config["receivers"]["httpcheck/availability"]["targets"]
-    url = collector_env_default(target["endpoint"])
-    assert url == "http://web:8000/health/"
-    pipeline = collector_config["service"]["pipelines"]["metrics/availability"]
-    assert pipeline["receivers"] == ["httpcheck/availability"] and pipeline["exporters"] == ["prometheus"]
-    collector_networks = set(compose["services"]["otel-collector"]["networks"])
-    assert collector_networks & set(compose["services"]["web"]["networks"])
-
-
 def test_spans_go_to_jaegers_otlp_receiver_over_tls(collector_config, jaeger_config):
     exporter = collector_config["exporters"]["otlp_grpc/jaeger"]
     host, port = collector_env_default(exporter["endpoint"]).split(":")
@@ -169,8 +159,9 @@ def test_tail_sampling_keeps_errors_slow_traces_and_a_configurable_share(collect
     policies = {policy["type"]: policy for policy in sampling["policies"]}
     assert policies["status_code"]["status_code"]["status_codes"] == ["ERROR"]
     assert int(collector_env_default(policies["latency"]["latency"]["threshold_ms"])) > 0
-    share = policies["probabilistic"]["probabilistic"]["sampling_percentage"]
-    assert share == "${env:TAIL_SAMPLING_PERCENTAGE:-10}"
+    assert policies["probabilistic"]["probabilistic"]["sampling_percentage"] == 10
+    # the share is the deployment's to set (compose passes TAIL_SAMPLING_PERCENTAGE)
+    assert "${env:TAIL_SAMPLING_PERCENTAGE:-10}" in (DEPLOY / "otel-collector" / "config.yaml").read_text()
     # late Celery spans of a kept trace still reach Jaeger (see the config's comment)
     assert sampling["decision_cache"]["sampled_cache_size"] > 0
 
