@@ -177,6 +177,10 @@ class Backbone:
             "OTEL_EXPORTER_OTLP_CERTIFICATE": str(self.certs / "ca.pem"),
             "OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Bearer%20{self.token}",
             "JAEGER_QUERY_URL": self.jaeger_query_url,
+            # requests lets these override the exporter's own CA (OTEL_EXPORTER_OTLP_CERTIFICATE):
+            # empty, they step aside (docs/deploy.md, "TLS to the Collector").
+            "REQUESTS_CA_BUNDLE": "",
+            "CURL_CA_BUNDLE": "",
         }
 
     # ------------------------------------------------------------------ life cycle
