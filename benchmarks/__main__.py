@@ -1,4 +1,4 @@
-"""One command for every benchmark: ``python -m benchmarks [--quick] [--only calls,cpu,overhead,queue,pipeline,pricing]``.
+"""One command for every benchmark: ``python -m benchmarks [--quick] [--only calls,cpu,overhead,queue,pipeline,pricing,backbone]``.
 
 It creates its own databases, vhost and media folder (benchmarks.environment), prints
 progress as it goes, then one table: median over runs, spread, ratio to the baseline.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from benchmarks.environment import ROOT, SAMPLE_EVERYTHING, BenchWorld
 from benchmarks.report import Figure, load_average, machine, table
 
-SECTIONS = ("calls", "cpu", "overhead", "queue", "pipeline", "pricing")
+SECTIONS = ("calls", "cpu", "overhead", "queue", "pipeline", "pricing", "backbone")
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,16 @@ class Sizes:
     pipeline_batch_rounds: int = 20
     pipeline_batch_orders: int = 30
     calls: int = 3000
+    backbone_orders: int = 300
+    backbone_probes: int = 60
 
 
 FULL = Sizes(cpu_rounds=30, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
              pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
 QUICK = Sizes(cpu_rounds=3, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
               pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
-              pipeline_concurrencies=(1,), pipeline_batch_rounds=2, pipeline_batch_orders=3, calls=50)
+              pipeline_concurrencies=(1,), pipeline_batch_rounds=2, pipeline_batch_orders=3, calls=50,
+              backbone_orders=5, backbone_probes=10)
 
 
 def progress(message: str) -> None:
@@ -153,6 +156,13 @@ def pricing(world: BenchWorld, sizes: Sizes) -> list[Figure]:
         figure.note = f"{row['median_s'] / ours['median_s']:.1f}x the time of ours"
         figures.append(figure)
     return figures
+
+
+def backbone(world: BenchWorld, sizes: Sizes) -> list[Figure]:
+    """The real Collector and Jaeger: their CPU, memory and disk, and how soon a span is queryable."""
+    from benchmarks import backbone as measure
+
+    return measure.run(world, orders=sizes.backbone_orders, probes=sizes.backbone_probes, progress=progress)
 
 
 def main(argv: list[str] | None = None) -> int:

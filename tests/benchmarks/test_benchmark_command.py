@@ -41,7 +41,8 @@ def test_quick_benchmark_prints_a_row_for_every_benchmark(quick_run):
     assert quick_run.returncode == 0, quick_run.stdout[-3000:] + quick_run.stderr[-3000:]
     rows = _table_rows(quick_run.stdout)
 
-    assert {row["benchmark"] for row in rows} >= {"per call", "web overhead", "MES queue", "pipeline", "pricing"}
+    assert {row["benchmark"] for row in rows} >= {"per call", "web overhead", "MES queue", "pipeline", "pricing",
+                                                   "backbone"}
     assert not [row for row in rows if "failed requests" in row["note"]]
     ours = next(row for row in rows if row["variant"] == "ours" and row["metric"].startswith("throughput"))
     assert float(ours["ratio"]) > 0
