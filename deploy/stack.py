@@ -76,8 +76,10 @@ def debian_binary(*names: str) -> str:
 class Process:
     """One backbone program in its own process group, its output in ``<workdir>/<name>.log``."""
 
-    def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path, ready_url: str):
-        self.name, self.argv, self.env, self.ready_url = name, argv, env, ready_url
+    def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path, ready_url: str = "",
+                 ready_log: str = ""):
+        """Ready when ``ready_url`` answers, or when ``ready_log`` shows up in its output."""
+        self.name, self.argv, self.env, self.ready_url, self.ready_log = name, argv, env, ready_url, ready_log
         self.ports: Ports | None = None
         self.log_path = log_dir / f"{name}.log"
         self.popen: subprocess.Popen | None = None
@@ -87,12 +89,16 @@ class Process:
             self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
-        while not answers(self.ready_url):
+        while not self.ready():
             if self.popen.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"{self.name} did not become ready at {self.ready_url}:\n{self.log()[-4000:]}")
+                raise RuntimeError(f"{self.name} did not become ready ({self.ready_url or self.ready_log!r}):\n"
+                                   f"{self.log()[-4000:]}")
             time.sleep(0.2)
         return self
+
+    def ready(self) -> bool:
+        return answers(self.ready_url) if self.ready_url else self.ready_log in self.log()
 
     def stop(self, *, kill: bool = False) -> None:
         """SIGTERM (a graceful stop: queues flushed to disk) or, with ``kill``, SIGKILL (a crash)."""
@@ -379,21 +385,22 @@ def app_processes(backbone: Backbone, log_dir: Path) -> list[Process]:
     base = {**os.environ, **STACK_DATABASES, **backbone.app_env(), "CELERY_BROKER_URL": BROKER_URL,
             "CELERY_TASK_ALWAYS_EAGER": "false", "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_METRICS_EXPORTER": "otlp", "DJANGO_SETTINGS_MODULE": "jewelry.settings"}
-    health = f"http://{APP_ADDRESS}/health/live/"
 
-    def app(name: str, service: str, argv: list[str]) -> Process:
-        return Process(name, argv, {**base, "OTEL_SERVICE_NAME": service}, log_dir, health)
+    def app(name: str, service: str, argv: list[str], **ready) -> Process:
+        return Process(name, argv, {**base, "OTEL_SERVICE_NAME": service}, log_dir, **ready)
 
-    celery = str(VENV_BIN / "celery")
+    celery = [str(VENV_BIN / "celery"), "-A", "jewelry"]
+    worker = [*celery, "worker", "--concurrency=1", "--loglevel=INFO"]
     return [
         app("web", "alexandrite-web", [str(VENV_BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py"),
-                                       "jewelry.wsgi", "-b", APP_ADDRESS]),
-        app("mes-worker", "alexandrite-worker",
-            [celery, "-A", "jewelry", "worker", "-Q", "mes.orders", "-n", "mes@%h", "--concurrency=1"]),
-        app("shop-worker", "alexandrite-worker",
-            [celery, "-A", "jewelry", "worker", "-Q", "shop.events", "-n", "shop@%h", "--concurrency=1"]),
+                                       "jewelry.wsgi", "-b", APP_ADDRESS],
+            ready_url=f"http://{APP_ADDRESS}/health/live/"),
+        app("mes-worker", "alexandrite-worker", [*worker, "-Q", "mes.orders", "-n", "mes@%h"], ready_log=" ready."),
+        app("shop-worker", "alexandrite-worker", [*worker, "-Q", "shop.events", "-n", "shop@%h"],
+            ready_log=" ready."),
         app("beat", "alexandrite-beat",
-            [celery, "-A", "jewelry", "beat", f"--schedule={log_dir / 'beat-schedule'}"]),
+            [*celery, "beat", f"--schedule={log_dir / 'beat-schedule'}", "--loglevel=INFO"],
+            ready_log="beat: Starting..."),
     ]
 
 
@@ -423,7 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     _prepare_databases()
     started: list[Process] = []
     with Webhook(on_post=_print_alert) as webhook:
-        backbone = Backbone(args.workdir, webhook_url=webhook.url, ports=Ports(
+        # A laptop's volume is tiny: keep every trace and decide soon, so that an order walked by
+        # hand is in the console within seconds (production keeps 10% of ordinary traces after 60 s).
+        sampling = {"TAIL_SAMPLING_PERCENTAGE": os.environ.get("TAIL_SAMPLING_PERCENTAGE", "100"),
+                    "TAIL_SAMPLING_DECISION_WAIT": os.environ.get("TAIL_SAMPLING_DECISION_WAIT", "5s")}
+        backbone = Backbone(args.workdir, webhook_url=webhook.url, collector_env=sampling, ports=Ports(
             otlp_grpc=4317, otlp_http=4318, collector_health=13133, collector_telemetry=8888,
             collector_prometheus=8889, jaeger_otlp=14317, jaeger_query=16686, jaeger_query_grpc=16685,
             jaeger_health=14133, jaeger_telemetry=14269, prometheus=9090, alertmanager=9093))
