@@ -30,10 +30,11 @@ PIPELINE_METRICS = {
     "otelcol_exporter_queue_capacity",
     "up",
 }
-# Availability (deploy/prometheus/rules, "alexandrite-availability"): the Collector's httpcheck
-# receiver, RabbitMQ's prometheus plugin (/metrics/detailed), and the rules' own records.
+# Availability (deploy/prometheus/rules, "alexandrite-availability"): the blackbox exporter's
+# probe of the web app (job web-availability), RabbitMQ's prometheus plugin (/metrics/detailed),
+# and the rules' own records.
 AVAILABILITY_METRICS = {
-    "httpcheck_status",
+    "probe_success",
     "rabbitmq_detailed_queue_consumers",
     "alexandrite:component_up",
     "alexandrite:up",

@@ -4,6 +4,7 @@ import ipaddress
 import re
 import shutil
 import subprocess
+import urllib.parse
 
 import kubernetes_validate
 import pytest
@@ -104,6 +105,7 @@ def test_image_tags_match_versions_env():
     assert images["alexandrite-otel-collector"]["newTag"] == versions["OTEL_COLLECTOR_VERSION"]
     assert images["jaegertracing/jaeger"]["newTag"] == versions["JAEGER_VERSION"]
     assert images["nginxinc/nginx-unprivileged"]["newTag"] == versions["NGINX_VERSION"]
+    assert images["prom/blackbox-exporter"]["newTag"] == versions["BLACKBOX_EXPORTER_VERSION"]
 
 
 def test_app_processes_run_their_commands_under_their_service_names(manifests):
@@ -302,7 +304,8 @@ def test_forwarded_addresses_are_believed_only_from_the_pods_that_may_reach_the_
     (rule,) = policy["spec"]["ingress"]
     sources = [source.get("namespaceSelector", source.get("podSelector"))["matchLabels"] for source in rule["from"]]
     assert sources == [{"kubernetes.io/metadata.name": "ingress-nginx"},
-                       {"app.kubernetes.io/name": "jaeger-proxy"}, {"app.kubernetes.io/name": "otel-collector"}]
+                       {"app.kubernetes.io/name": "jaeger-proxy"},
+                       {"app.kubernetes.io/name": "blackbox-exporter"}]
     assert [port["port"] for port in rule["ports"]] == [8000]
 
 
@@ -312,3 +315,46 @@ def test_sign_in_failures_are_counted_in_one_table_the_migration_job_makes(manif
     assert env["CACHE_URL"] == "dbcache://alexandrite_cache"
     (job,) = _by_kind(manifests, "Job").values()
     assert _pod(job)["spec"]["containers"][0]["command"][-1].endswith("manage.py createcachetable")
+
+
+def test_the_blackbox_exporter_probes_the_web_pods_with_the_shared_config(manifests, versions):
+    deployment = _by_kind(manifests, "Deployment")["blackbox-exporter"]
+    pod = _pod(deployment)
+    (container,) = pod["spec"]["containers"]
+    assert container["image"] == f"prom/blackbox-exporter:{versions['BLACKBOX_EXPORTER_VERSION']}"
+    assert pod["spec"]["securityContext"]["runAsUser"] != 0  # the image would run as root
+    # the ConfigMap is deploy/prometheus/blackbox.yml, mounted where --config.file points
+    (config_path,) = [a.split("=", 1)[1] for a in container["args"] if a.startswith("--config.file=")]
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == config_path]
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    config_map = volumes[mount["name"]]["configMap"]["name"]
+    (config,) = [d for d in manifests if d["kind"] == "ConfigMap" and d["metadata"]["name"] == config_map]
+    assert config["data"][mount["subPath"]] == (DEPLOY / "prometheus" / "blackbox.yml").read_text()
+    # Prometheus reaches it through its Service on 9115 (docs/deploy.md, "Kubernetes")
+    service = _by_kind(manifests, "Service")["blackbox-exporter"]
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    assert [p["port"] for p in service["spec"]["ports"]] == [9115]
+    assert [p["containerPort"] for p in container["ports"]] == [9115]
+    # its pods may reach the web pods' port 8000, which the probed URL names through web's Service
+    prometheus_config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [j for j in prometheus_config["scrape_configs"] if j["job_name"] == "web-availability"]
+    (target,) = job["static_configs"][0]["targets"]
+    probed = urllib.parse.urlsplit(target)
+    web_service = _by_kind(manifests, "Service")[probed.hostname]
+    assert [p["port"] for p in web_service["spec"]["ports"]] == [probed.port]
+    policies = _by_kind(manifests, "NetworkPolicy")
+    (rule,) = policies["web"]["spec"]["ingress"]
+    selectors = [source["podSelector"]["matchLabels"] for source in rule["from"] if "podSelector" in source]
+    assert any(selector.items() <= pod["metadata"]["labels"].items() for selector in selectors)
+    assert [p["port"] for p in rule["ports"]] == [probed.port]
+    # the probe's Host is one the web app answers, not a DisallowedHost 400
+    (env,) = [d["data"] for d in manifests
+              if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("alexandrite-env")]
+    assert probed.hostname in env["ALLOWED_HOSTS"].split(",")
+    # it probes whatever it is asked: only Prometheus (namespace monitoring) may ask
+    policy = policies["blackbox-exporter"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    (ask,) = policy["spec"]["ingress"]
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    assert ask["from"] == [monitoring]
+    assert [p["port"] for p in ask["ports"]] == [9115]

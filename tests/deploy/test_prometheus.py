@@ -87,8 +87,10 @@ def test_every_tracing_component_is_scraped_and_marked_as_tracing(compose):
     config = load_yaml(PROMETHEUS_DIR / "prometheus.yml")
     scraped = set()
     for job in config["scrape_configs"]:
-        if job["job_name"] == "rabbitmq":
-            continue  # the broker's queue consumers (tier app): test_the_broker_s_consumers_are_scraped
+        if job["job_name"] in ("rabbitmq", "web-availability"):
+            # tier app: the broker's queue consumers (test_the_broker_s_consumers_are_scraped) and
+            # the web app's readiness probe (test_availability_probe.py)
+            continue
         for group in job["static_configs"]:
             assert group["labels"]["tier"] == "tracing", job["job_name"]
             for target in group["targets"]:
