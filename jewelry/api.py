@@ -142,5 +142,7 @@ class ApiErrorsAsJsonMiddleware:
 
 
 def _status_error(request, response) -> dict:
-    code, message = STATUS_ERRORS.get(response.status_code, (f"http_{response.status_code}", response.reason_phrase))
-    return error_body(code, message.format(method=request.method, allow=response.get("Allow", "other methods")))
+    status = response.status_code
+    code, message = STATUS_ERRORS.get(status, (f"http_{status}", response.reason_phrase))
+    allow = response.get("Allow", "other methods")
+    return error_body(code, message.format(method=request.method, allow=allow))

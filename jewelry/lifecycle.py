@@ -99,9 +99,8 @@ def check_transition(from_status: str, to_status: str, role: str) -> None:
     """Raise unless ``role`` may move an order from ``from_status`` to ``to_status``."""
     allowed_role = TRANSITIONS.get((from_status, to_status))
     if allowed_role is None:
-        raise IllegalTransition(
-            f"An order in {from_status} cannot move to {to_status}: {what_comes_first(from_status, to_status)}."
-        )
+        reason = what_comes_first(from_status, to_status)
+        raise IllegalTransition(f"An order in {from_status} cannot move to {to_status}: {reason}.")
     if allowed_role != role:
         raise TransitionNotAllowedForRole(
             f"Moving an order from {from_status} to {to_status} is for the {allowed_role} role."

@@ -1,4 +1,4 @@
-"""The OpenAPI schema documents the refusals too: every operation's 4xx and 500 answers, body ``{code, message}``.
+"""The OpenAPI schema documents the errors too: every operation's 4xx and 500 answers, ``{code, message}``.
 
 So the schema says what a client must handle, and a fuzzer (tests/faults/test_schema_fuzz.py)
 can check that each refusal has a documented status and shape.

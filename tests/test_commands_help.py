@@ -1,4 +1,5 @@
-"""Every command a person is told to run answers --help and does nothing else, and refuses bad input in one line.
+"""Every command a person is told to run answers --help and does nothing else, and refuses bad input
+in one line.
 
 The commands are found, not listed: every script in bin/ and every command of ours that
 README.md names. Each runs in a process group of its own, so nothing it starts survives
@@ -185,7 +186,8 @@ def test_every_readme_command_has_a_bad_input_case():
 
 
 @pytest.mark.parametrize("command, arguments, hint", [
-    (command, arguments, hint) for command, cases in sorted(COMMAND_BAD_INPUT.items()) for arguments, hint in cases
+    (command, arguments, hint)
+    for command, cases in sorted(COMMAND_BAD_INPUT.items()) for arguments, hint in cases
 ])
 def test_readme_command_refuses_bad_input_in_one_line(command, arguments, hint, tmp_path):
     (tmp_path / "a-file").write_text("a file, not a folder")

@@ -12,6 +12,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterModelOptions(
             name='mesoutbox',
-            options={'ordering': ['created_at'], 'verbose_name': 'MES outbox message', 'verbose_name_plural': 'MES outbox messages'},
+            options={
+                'ordering': ['created_at'],
+                'verbose_name': 'MES outbox message',
+                'verbose_name_plural': 'MES outbox messages',
+            },
         ),
     ]

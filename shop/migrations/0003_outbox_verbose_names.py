@@ -12,6 +12,10 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterModelOptions(
             name='shopoutbox',
-            options={'ordering': ['created_at'], 'verbose_name': 'shop outbox message', 'verbose_name_plural': 'shop outbox messages'},
+            options={
+                'ordering': ['created_at'],
+                'verbose_name': 'shop outbox message',
+                'verbose_name_plural': 'shop outbox messages',
+            },
         ),
     ]

@@ -54,7 +54,8 @@ def test_unknown_path_or_id_is_a_json_404(settings, support, customer, debug, me
 
 @pytest.mark.parametrize("debug", MODES)
 @pytest.mark.parametrize("method, path", WRONG_METHOD)
-def test_wrong_method_is_a_json_405_naming_the_allowed_ones(settings, customer, operator, debug, method, path):
+def test_wrong_method_is_a_json_405_naming_the_allowed_ones(settings, customer, operator, debug, method,
+                                                            path):
     settings.DEBUG = debug
     user = operator if "/mes/" in path else customer
 

@@ -29,7 +29,8 @@ def test_every_move_of_the_table_can_be_asked_for():
     (S.PACKAGING, S.CLOSED, "first an operator must ship the order (SHIPPED)"),
 ])
 def test_a_move_too_early_names_the_next_step_and_who_makes_it(from_status, to_status, reason):
-    assert refusal(from_status, to_status) == f"An order in {from_status} cannot move to {to_status}: {reason}."
+    expected = f"An order in {from_status} cannot move to {to_status}: {reason}."
+    assert refusal(from_status, to_status) == expected
 
 
 def test_a_move_with_no_way_there_says_why():

@@ -37,8 +37,8 @@ def test_refused_request_carries_its_refusal_code_and_is_not_an_error(api, custo
     [span] = server_spans(spans.get_finished_spans())
     assert response.status_code == 409
     assert span.attributes[A.REFUSAL_CODE] == "illegal_transition"
-    assert span.attributes[A.REFUSAL_MESSAGE] == (
-        "An order in INITIATED cannot move to SUBMITTED: first the customer must upload a model (FILE_UPLOADED).")
+    assert span.attributes[A.REFUSAL_MESSAGE] == ("An order in INITIATED cannot move to SUBMITTED: "
+                                                  "first the customer must upload a model (FILE_UPLOADED).")
     assert A.ERROR_TYPE not in span.attributes
     assert span.status.status_code == StatusCode.UNSET
     assert events(span, "exception") == []

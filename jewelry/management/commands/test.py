@@ -14,8 +14,8 @@ class Command(DjangoTestCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("args", metavar="pytest_path", nargs="*",
-                            help="test files, folders or node ids (tests/shop, tests/shop/test_x.py::test_y); "
-                                 "none: the whole suite")
+                            help="test files, folders or node ids (tests/shop, "
+                                 "tests/shop/test_x.py::test_y); none: the whole suite")
         parser.add_argument("--noinput", "--no-input", action="store_false", dest="interactive",
                             help="accepted for Django's sake: pytest never asks")
         parser.add_argument("--testrunner", help=argparse.SUPPRESS)  # Django's handle reads it

@@ -20,7 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("path", help="where to write the file, e.g. var/ring.stl (.stl, .obj or .3mf)")
         parser.add_argument("--size-mm", type=float, default=10.0, help="edge length in millimetres, over 0")
         parser.add_argument("--open", action="store_true",
-                            help="STL only: leave one triangle out: MES refuses the model (model_not_watertight)")
+                            help="STL only: leave one triangle out: MES refuses the model "
+                                 "(model_not_watertight)")
 
     def handle(self, *args, path, size_mm, open, **options):
         target = Path(path)
