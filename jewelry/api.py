@@ -1,5 +1,7 @@
 """The one place errors become HTTP: every refusal is JSON ``{code, message}`` with a 4xx status.
 
+Under ``/api/`` nothing else is answered, DEBUG or not (``ApiErrorsAsJsonMiddleware``).
+
 The caller's body may quote what they sent; the span never does: a refusal's span
 message is built from our codes and field names only (``span_message``).
 """
@@ -96,8 +98,51 @@ def not_found_view(request, exception=None):
     return JsonResponse(error_body("not_found", "No such page."), status=404)
 
 
+SERVER_ERROR_MESSAGE = "Something went wrong on our side; it has been recorded."
+
+
 def server_error_view(request):
-    return JsonResponse(
-        error_body("server_error", "Something went wrong on our side; it has been recorded."),
-        status=500,
-    )
+    return JsonResponse(error_body("server_error", SERVER_ERROR_MESSAGE), status=500)
+
+
+API_PREFIX = "/api/"
+# An error answered by Django itself (DEBUG's HTML pages, a plain view's 405) as the API says it.
+STATUS_ERRORS = {
+    400: ("bad_request", "The request was malformed."),
+    403: ("permission_denied", "You do not have permission to perform this action."),
+    404: ("not_found", "No such path in the API; its paths are listed at /api/docs/."),
+    405: ("method_not_allowed", "This path does not take {method}; it takes {allow}."),
+    413: ("request_too_large", "The request body is too large."),
+    500: ("server_error", SERVER_ERROR_MESSAGE),
+}
+# What the JSON keeps of the response it replaces.
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Every error under ``/api/`` is JSON ``{code, message}``: in DEBUG Django would answer an
+    unknown path or a crash with an HTML page, and the browsable API renders HTML for browsers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (response.status_code < 400 or not request.path.startswith(API_PREFIX)
+                or response.get("Content-Type", "").startswith("application/json")):
+            return response
+        body = getattr(response, "data", None)  # a DRF answer rendered as HTML: its body was ours
+        if not (isinstance(body, dict) and "code" in body):
+            body = _status_error(request, response)
+        replacement = JsonResponse(body, status=response.status_code)
+        for header in KEPT_HEADERS:
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
+
+
+def _status_error(request, response) -> dict:
+    status = response.status_code
+    code, message = STATUS_ERRORS.get(status, (f"http_{status}", response.reason_phrase))
+    allow = response.get("Allow", "other methods")
+    return error_body(code, message.format(method=request.method, allow=allow))

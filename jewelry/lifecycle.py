@@ -54,6 +54,27 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 FINAL_STATUSES = frozenset({S.CLOSED, S.CANCELLED})
 
+# The move into each status, as a refusal asks for it ("first the customer must upload a model").
+MOVE_INTO = {
+    S.FILE_UPLOADED: "upload a model",
+    S.SUBMITTED: "submit the order",
+    S.PRICE_CALCULATED: "price the model",
+    S.MANUFACTURING_APPROVED: "approve manufacturing",
+    S.MANUFACTURING_STARTED: "take the order into work",
+    S.MANUFACTURING_COMPLETED: "complete manufacturing",
+    S.PACKAGING: "pack the order",
+    S.SHIPPED: "ship the order",
+    S.CLOSED: "close the order",
+    S.CANCELLED: "cancel the order",
+}
+# Who makes a role's moves, as a refusal names them.
+ACTOR_OF_ROLE = {
+    Role.CUSTOMER: "the customer",
+    Role.SELLER: "a seller",
+    Role.OPERATOR: "an operator",
+    Role.MES_SYSTEM: "MES",
+}
+
 # Which system owns a role's moves (recorded on each history row and span).
 SYSTEM_OF_ROLE = {
     Role.CUSTOMER: "shop",
@@ -78,11 +99,45 @@ def check_transition(from_status: str, to_status: str, role: str) -> None:
     """Raise unless ``role`` may move an order from ``from_status`` to ``to_status``."""
     allowed_role = TRANSITIONS.get((from_status, to_status))
     if allowed_role is None:
-        raise IllegalTransition(f"An order in {from_status} cannot move to {to_status}.")
+        reason = what_comes_first(from_status, to_status)
+        raise IllegalTransition(f"An order in {from_status} cannot move to {to_status}: {reason}.")
     if allowed_role != role:
         raise TransitionNotAllowedForRole(
             f"Moving an order from {from_status} to {to_status} is for the {allowed_role} role."
         )
+
+
+def what_comes_first(from_status: str, to_status: str) -> str:
+    """Why an order in ``from_status`` cannot move to ``to_status``, read from ``TRANSITIONS``: the first
+    move on the way there and who makes it, or why there is no way."""
+    if from_status in FINAL_STATUSES:
+        return f"{from_status} is final"
+    if from_status == to_status:
+        return f"it is in {to_status} already"
+    path = _shortest_path(from_status, to_status)
+    if path:
+        next_status = path[1]
+        actor = ACTOR_OF_ROLE[TRANSITIONS[(from_status, next_status)]]
+        return f"first {actor} must {MOVE_INTO[next_status]} ({next_status})"
+    if reached(from_status, to_status):
+        return f"it is past {to_status} already"
+    sources = [frm for (frm, to) in TRANSITIONS if to == to_status]
+    return f"only an order in {', '.join(sources)} can move to {to_status}"
+
+
+def _shortest_path(from_status: str, to_status: str) -> list[str]:
+    """The statuses from ``from_status`` to ``to_status`` by the fewest moves ([] if there is no way)."""
+    paths = {from_status: [from_status]}
+    frontier = [from_status]
+    while frontier:
+        following = []
+        for status in frontier:
+            for (frm, to) in TRANSITIONS:
+                if frm == status and to not in paths:
+                    paths[to] = [*paths[status], to]
+                    following.append(to)
+        frontier = following
+    return paths.get(to_status, [])
 
 
 def reached(current: str, target: str) -> bool:

@@ -1,4 +1,4 @@
-"""The OpenAPI schema documents the refusals too: every operation's 4xx answers, body ``{code, message}``.
+"""The OpenAPI schema documents the errors too: every operation's 4xx and 500 answers, ``{code, message}``.
 
 So the schema says what a client must handle, and a fuzzer (tests/faults/test_schema_fuzz.py)
 can check that each refusal has a documented status and shape.
@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 
 class ErrorOutput(serializers.Serializer):
-    """Every refusal's body (jewelry.api.exception_handler)."""
+    """Every error's body under /api/ (jewelry.api), DEBUG or not."""
 
     code = serializers.CharField(help_text="Stable, for programs: e.g. invalid_input, order_not_found.")
     message = serializers.CharField(help_text="For people.")
@@ -21,12 +21,14 @@ _ALWAYS = {
     "400": "Bad input (code invalid_input and a message per field, or a domain code).",
     "401": "Not signed in, or wrong credentials.",
     "403": "Signed in, but this role may not do this.",
-    "404": "No such order (or not yours).",
+    "404": "No such order (or not yours), or no such path: every path under /api/ answers JSON.",
     "406": "The Accept header asks for something other than JSON.",
     "429": "Too many failed sign-ins (Retry-After says when to try again).",
+    "500": "Something went wrong on our side; it has been recorded (code server_error).",
 }
 _WITH_BODY = {
-    "409": "The order's current status refuses this step.",
+    "409": "The order's current status refuses this step; the message says what must happen first "
+           "(code illegal_transition).",
     "413": "The request body is too large.",
     "415": "Unsupported Content-Type.",
 }

@@ -20,6 +20,8 @@ class PytestTestRunner:
 
     @classmethod
     def add_arguments(cls, parser):
+        parser.add_argument("--failfast", action="store_true",
+                            help="Stop at the first failure (pytest --exitfirst).")
         parser.add_argument("--keepdb", action="store_true",
                             help="Keep the test databases (pytest --reuse-db).")
 

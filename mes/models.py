@@ -73,6 +73,10 @@ class ManufacturingJob(models.Model):
 class MesOutbox(OutboxMessage):
     """Messages MES sends back to the shop (see jewelry.outbox)."""
 
+    class Meta(OutboxMessage.Meta):
+        verbose_name = "MES outbox message"
+        verbose_name_plural = "MES outbox messages"
+
 
 def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()

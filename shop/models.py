@@ -75,3 +75,7 @@ class OrderStatusChange(models.Model):
 
 class ShopOutbox(OutboxMessage):
     """Messages the shop and CRM send to MES (see jewelry.outbox)."""
+
+    class Meta(OutboxMessage.Meta):
+        verbose_name = "shop outbox message"
+        verbose_name_plural = "shop outbox messages"

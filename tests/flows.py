@@ -8,11 +8,16 @@ def upload(client, order_id: int, content: bytes, name: str = "ring.stl"):
                        {"file": SimpleUploadedFile(name, content)}, format="multipart")
 
 
-def submitted_order(client, model: bytes, *, metal: str = "gold_18k", name: str = "ring.stl") -> int:
-    """Create an order, upload ``model`` and submit it; returns the order id."""
+def created_order(client, *, metal: str = "gold_18k") -> int:
+    """Create an order (INITIATED, no model yet); returns its id."""
     created = client.post("/api/v1/shop/orders/", {"metal": metal}, format="json")
     assert created.status_code == 201, created.content
-    order_id = created.json()["id"]
+    return created.json()["id"]
+
+
+def submitted_order(client, model: bytes, *, metal: str = "gold_18k", name: str = "ring.stl") -> int:
+    """Create an order, upload ``model`` and submit it; returns the order id."""
+    order_id = created_order(client, metal=metal)
     uploaded = upload(client, order_id, model, name)
     assert uploaded.status_code == 200, uploaded.content
     submitted = client.post(f"/api/v1/shop/orders/{order_id}/submit/")

@@ -75,3 +75,16 @@ def test_the_admin_order_page_shows_seconds_operator_job_notes_and_a_working_mod
     model_link = f"/support/orders/{order_id}/model/"
     assert f'href="{model_link}"' in page and "/media/" not in page
     assert staff.get(model_link).status_code == 200
+
+
+@pytest.mark.django_db(databases=["default", "mes"])
+def test_the_admin_index_names_the_outboxes_in_plain_english():
+    from django.contrib.auth.models import User
+
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("boss", password="pw-for-tests"))
+
+    page = staff.get("/admin/").content.decode()
+
+    assert "Shop outbox messages" in page and "MES outbox messages" in page
+    assert "outboxs" not in page.lower()

@@ -6,8 +6,15 @@ from jewelry.metals import Metal
 from shop.models import Order, OrderStatusChange
 
 
+METAL_CHOICE = f"Name the metal: one of {', '.join(Metal.values)}."
+
+
 class OrderCreateInput(serializers.Serializer):
-    metal = serializers.ChoiceField(choices=Metal.choices, default=Metal.GOLD_18K)
+    # No default: a piece made in a metal the customer never chose is a wrong piece.
+    metal = serializers.ChoiceField(
+        choices=Metal.choices, help_text="The alloy to make the piece in.",
+        error_messages={refusal: METAL_CHOICE for refusal in ("required", "null", "blank", "invalid_choice")},
+    )
 
 
 class ModelUploadInput(serializers.Serializer):

@@ -4,14 +4,14 @@ import pytest
 
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
-from tests.flows import submitted_order
+from tests.flows import created_order, submitted_order
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
 
 def test_orders_filter_by_status_and_customer(api, customer, other_customer, seller):
     priced = submitted_order(api(customer), cube_stl(10))
-    fresh = api(other_customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    fresh = created_order(api(other_customer))
     crm = api(seller)
 
     by_status = crm.get("/api/v1/crm/orders/", {"status": S.PRICE_CALCULATED}).json()["results"]
@@ -67,7 +67,7 @@ def test_support_may_read_but_not_approve(api, customer, support):
 
 
 def test_cancelling_an_order_mes_never_saw_sends_mes_nothing(api, customer, seller, operator):
-    order_id = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order_id = created_order(api(customer))
 
     assert api(seller).post(f"/api/v1/crm/orders/{order_id}/cancel/").json()["status"] == S.CANCELLED
 

@@ -206,3 +206,18 @@ def test_a_stuck_order_shows_the_deadline_it_missed_and_who_it_waits_for(api, cu
     assert "deadline of 1 min 30 s" in stuck
     assert f"{timezone.localtime(passed):%Y-%m-%d %H:%M:%S} UTC" in stuck
     assert "waiting for <strong>crm</strong>" in stuck
+
+
+def test_the_admin_link_is_shown_only_to_those_the_admin_lets_in(make_user):
+    support = make_user(Role.SUPPORT)
+    staff = make_user(Role.DEVELOPER)
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+
+    for_support = browser(support).get("/support/").content.decode()
+    for_staff = browser(staff).get("/support/").content.decode()
+
+    assert 'href="/admin/"' not in for_support
+    assert 'href="/admin/"' in for_staff
+    assert browser(staff).get("/admin/").status_code == 200
+    assert browser(support).get("/admin/").status_code == 302  # the admin's own sign-in page

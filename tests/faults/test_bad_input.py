@@ -16,7 +16,7 @@ from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl, zip_package
 from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, OrderStatusChange, ShopOutbox
-from tests.flows import submitted_order, upload
+from tests.flows import created_order, submitted_order, upload
 from tests.mes.models_fixtures import two_vertex_facet_stl
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
@@ -62,7 +62,7 @@ def sweep(settings, cases, send, status: int | None = None) -> list[dict]:
 
 @pytest.fixture
 def fresh_order(api, customer):
-    return api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    return created_order(api(customer))
 
 
 @pytest.fixture

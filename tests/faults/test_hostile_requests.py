@@ -16,7 +16,7 @@ from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
 from shop.models import Order
 from tests.faults.test_bad_input import assert_refused, snapshot, sweep
-from tests.flows import upload
+from tests.flows import created_order, upload
 from tests.tracing.helpers import everything_said, server_spans
 from tracing import attributes as A
 from tracing.models import JaegerAccessLog
@@ -130,7 +130,7 @@ def test_crm_date_filters_beyond_14_hours_from_utc_are_400(api, seller, settings
 
 
 def test_crm_date_filters_at_14_hours_from_utc_are_answered(api, seller, customer):
-    order = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order = created_order(api(customer))
 
     found = [api(seller).get("/api/v1/crm/orders/", {"created_after": f"2000-01-01T00:00:00{offset}"})
              for offset in ("+14:00", "-14:00", "+05:30", "Z")]
@@ -145,7 +145,7 @@ def big_json() -> str:
 
 
 def test_a_json_body_over_the_limit_is_413_json_and_changes_nothing(api, customer, seller, settings, spans):
-    order = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order = created_order(api(customer))
     spans.clear()
     cases = [(customer, "/api/v1/shop/orders/", "application/json"),
              (seller, f"/api/v1/crm/orders/{order}/notes/", "application/json"),
@@ -278,7 +278,7 @@ def test_with_no_trusted_proxy_configured_no_header_is_believed(make_user, setti
 # --- row 13: refusal messages on spans carry codes and field names, never the values ----
 
 def test_refusals_put_no_caller_value_on_the_span(api, customer, seller, settings, spans):
-    order = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order = created_order(api(customer))
     cases = [
         lambda: api(customer).post("/api/v1/shop/orders/", {"metal": EMAIL}, format="json"),
         lambda: api(seller).get("/api/v1/crm/orders/", {"status": EMAIL}),
@@ -312,7 +312,7 @@ def test_the_caller_still_hears_what_was_wrong(api, customer, spans):
 
 
 def test_a_note_of_personal_text_is_stored_and_not_traced(api, seller, customer, spans):
-    order = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order = created_order(api(customer))
     spans.clear()
 
     api(seller).post(f"/api/v1/crm/orders/{order}/notes/", {"text": f"mail {EMAIL}"}, format="json")

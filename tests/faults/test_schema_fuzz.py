@@ -26,7 +26,7 @@ from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
 from jewelry.wsgi import application
 from mes.models import ApiClient
-from tests.flows import submitted_order
+from tests.flows import created_order, submitted_order
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
@@ -64,7 +64,7 @@ def cases_for(operation, order_ids: list[int]):
 
 @pytest.fixture
 def orders_in_several_states(api, customer, seller, operator):
-    created = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    created = created_order(api(customer))
     priced = submitted_order(api(customer), cube_stl(10))
     started = submitted_order(api(customer), cube_stl(11))
     api(seller).post(f"/api/v1/crm/orders/{started}/approve/")

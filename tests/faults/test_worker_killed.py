@@ -13,7 +13,7 @@ from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, OrderStatusChange, ShopOutbox
-from tests.flows import upload
+from tests.flows import created_order, upload
 from tests.processes import celery_worker, process_env, publishing_to, purge_queues, wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
@@ -23,7 +23,7 @@ def test_worker_killed_while_pricing_gets_the_message_again_and_prices_once(api,
     purge_queues()
     shop = api(customer)
     with celery_worker(concurrency=1) as worker, publishing_to():
-        order_id = shop.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+        order_id = created_order(shop)
         assert upload(shop, order_id, cube_stl(10)).status_code == 200
         model_path = Order.objects.get(pk=order_id).model_file.path
         os.replace(model_path, model_path + ".real")
@@ -52,7 +52,7 @@ def test_a_model_that_kills_every_worker_is_refused_after_the_crash_limit(api, c
     purge_queues()
     shop = api(customer)
     with celery_worker(concurrency=1, env=process_env(PRICING_CRASH_LIMIT=2)) as worker, publishing_to():
-        order_id = shop.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+        order_id = created_order(shop)
         assert upload(shop, order_id, cube_stl(10)).status_code == 200
         model_path = Order.objects.get(pk=order_id).model_file.path
         os.replace(model_path, model_path + ".real")

@@ -29,3 +29,13 @@ def test_manage_py_test_fails_with_pytests_exit_code(tmp_path):
     result = manage_test("tests/jewelry/test_health.py::no_such_test")
     assert result.returncode == 4, result.stdout + result.stderr
     assert "Ran 0 tests" not in result.stdout + result.stderr
+
+
+def test_manage_py_test_failfast_stops_pytest_at_the_first_failure(tmp_path):
+    failing = tmp_path / "test_two_failures.py"
+    failing.write_text("def test_first():\n    assert 1 == 2\n\n\ndef test_second():\n    assert 1 == 3\n")
+
+    result = manage_test("--failfast", str(failing))
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout and "2 failed" not in result.stdout

@@ -12,7 +12,7 @@ from mes import geometry
 from mes.models import ManufacturingJob
 from mes.tasks import price_order
 from shop.models import Order
-from tests.flows import upload
+from tests.flows import created_order, upload
 
 # transaction=True: the outbox publishes on commit, and the shop hears back only then.
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=Tru
 def submitted_without_pricing(api, customer, monkeypatch):
     """An order in SUBMITTED with its MES job, as a worker that died mid-pricing leaves it."""
     shop = api(customer)
-    order_id = shop.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order_id = created_order(shop)
     assert upload(shop, order_id, cube_stl(10)).status_code == 200
     with monkeypatch.context() as patch:
         patch.setattr(price_order, "apply_async", lambda *args, **kwargs: None)  # the message is "in flight"

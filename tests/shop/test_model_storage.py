@@ -10,7 +10,7 @@ import pytest
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl, obj_cube, three_mf_cube
 from shop.models import Order
-from tests.flows import upload
+from tests.flows import created_order, upload
 from tests.mes.models_fixtures import component_bomb_3mf, zip_bomb_3mf
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
@@ -21,7 +21,7 @@ def stored_files(settings) -> list[Path]:
 
 
 def new_order(client) -> int:
-    return client.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    return created_order(client)
 
 
 def test_uploading_three_times_to_one_order_keeps_only_the_last_file(api, customer, settings):

@@ -7,7 +7,7 @@ import pytest
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from shop.models import Order
-from tests.flows import submitted_order, upload
+from tests.flows import created_order, submitted_order, upload
 from tests.mes.models_fixtures import two_vertex_facet_stl
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=Tru
 
 @pytest.fixture
 def new_order(api, customer):
-    return api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    return created_order(api(customer))
 
 
 def test_upload_records_name_format_size_and_checksum(api, customer, new_order):

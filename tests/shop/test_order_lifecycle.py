@@ -11,7 +11,7 @@ from shop.models import Order
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
-from tests.flows import operator_steps, submitted_order  # noqa: E402
+from tests.flows import created_order, operator_steps, submitted_order, upload  # noqa: E402
 
 
 def test_order_goes_from_initiated_to_closed_and_every_step_is_recorded(api, customer, seller, operator):
@@ -58,7 +58,7 @@ def test_order_goes_from_initiated_to_closed_and_every_step_is_recorded(api, cus
 
 def test_illegal_jump_is_refused_with_409_and_changes_nothing(api, customer, seller):
     shop = api(customer)
-    order_id = shop.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order_id = created_order(shop)
 
     response = api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
 
@@ -69,15 +69,39 @@ def test_illegal_jump_is_refused_with_409_and_changes_nothing(api, customer, sel
     assert order.history.count() == 0
 
 
-def test_submit_without_model_is_refused(api, customer):
+def test_submit_without_model_is_refused_and_says_to_upload_one_first(api, customer):
     shop = api(customer)
-    order_id = shop.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order_id = created_order(shop)
 
     response = shop.post(f"/api/v1/shop/orders/{order_id}/submit/")
 
     assert response.status_code == 409
-    assert response.json() == {"code": "illegal_transition",
-                               "message": "An order in INITIATED cannot move to SUBMITTED."}
+    assert response.json() == {
+        "code": "illegal_transition",
+        "message": "An order in INITIATED cannot move to SUBMITTED: first the customer must upload a model "
+                   "(FILE_UPLOADED).",
+    }
+
+
+def test_approving_an_unsubmitted_order_is_refused_and_says_to_submit_it_first(api, customer, seller):
+    order_id = created_order(api(customer))
+    upload(api(customer), order_id, cube_stl(10))
+
+    response = api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
+
+    assert response.status_code == 409
+    assert response.json()["message"].endswith("first the customer must submit the order (SUBMITTED).")
+
+
+def test_create_order_without_a_metal_is_refused_with_the_metals_to_choose_from(api, customer):
+    for body in ({}, {"metal": None}, {"metal": ""}, {"metal": "unobtainium"}):
+        response = api(customer).post("/api/v1/shop/orders/", body, format="json")
+
+        assert response.status_code == 400, body
+        assert response.json()["code"] == "invalid_input"
+        assert response.json()["message"] == (
+            "metal: Name the metal: one of gold_18k, gold_14k, silver_925, platinum_950.")
+    assert not Order.objects.exists()
 
 
 def test_customer_never_sees_another_customers_order(api, customer, other_customer):

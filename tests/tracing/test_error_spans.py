@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from jewelry.sample_models import cube_stl
 from shop import services as shop_services
 from shop.tasks import record_price
-from tests.flows import submitted_order
+from tests.flows import created_order, submitted_order
 from tests.tracing.helpers import events, one, server_spans
 from tracing import attributes as A
 
@@ -29,7 +29,7 @@ def assert_failed(span, *, error_type: str, message: str, exception_type: str):
 
 def test_refused_request_carries_its_refusal_code_and_is_not_an_error(api, customer, spans):
     shop = api(customer)
-    order_id = shop.post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order_id = created_order(shop)
     spans.clear()
 
     response = shop.post(f"/api/v1/shop/orders/{order_id}/submit/")
@@ -37,7 +37,8 @@ def test_refused_request_carries_its_refusal_code_and_is_not_an_error(api, custo
     [span] = server_spans(spans.get_finished_spans())
     assert response.status_code == 409
     assert span.attributes[A.REFUSAL_CODE] == "illegal_transition"
-    assert span.attributes[A.REFUSAL_MESSAGE] == "An order in INITIATED cannot move to SUBMITTED."
+    assert span.attributes[A.REFUSAL_MESSAGE] == ("An order in INITIATED cannot move to SUBMITTED: "
+                                                  "first the customer must upload a model (FILE_UPLOADED).")
     assert A.ERROR_TYPE not in span.attributes
     assert span.status.status_code == StatusCode.UNSET
     assert events(span, "exception") == []
@@ -51,7 +52,7 @@ def test_crashing_request_is_an_error_named_by_its_exception_class(customer, mon
     client = APIClient(raise_request_exception=False)
     client.force_authenticate(customer)
 
-    response = client.post("/api/v1/shop/orders/", {}, format="json")
+    response = client.post("/api/v1/shop/orders/", {"metal": "gold_18k"}, format="json")
 
     [span] = server_spans(spans.get_finished_spans())
     assert response.status_code == 500

@@ -19,7 +19,7 @@ from shop import stuck_orders
 from shop.models import Order, ShopOutbox
 from shop.services import change_status
 from shop.tasks import record_price
-from tests.flows import operator_steps, submitted_order
+from tests.flows import created_order, operator_steps, submitted_order
 from tests.processes import publishing_to
 from tracing import attributes as A
 from tracing import metrics
@@ -101,7 +101,7 @@ def test_stage_duration_is_the_time_spent_in_the_status_left(reader, api, custom
 
 
 def test_rolled_back_transition_is_not_counted(reader, api, customer):
-    order_id = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order_id = created_order(api(customer))
 
     with pytest.raises(RuntimeError), transaction.atomic():
         change_status(order_id=order_id, to_status=S.CANCELLED, actor=Actor(user_id=1, role=Role.SELLER))
@@ -121,7 +121,7 @@ def test_pricing_refusal_counts_an_error_of_mes_by_its_code(reader, api, custome
 
 
 def test_api_refusal_counts_no_error(reader, api, customer, seller):
-    order_id = api(customer).post("/api/v1/shop/orders/", {}, format="json").json()["id"]
+    order_id = created_order(api(customer))
 
     response = api(seller).post(f"/api/v1/crm/orders/{order_id}/approve/")
 

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
+from jewelry.management.preconditions import require_migrated
 from jewelry.roles import GROUP_ROLES, create_user
 from mes.models import ApiClient
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
     help = "Create demo users (customer, seller, operator, support, developer) and a demo MES API key."
 
     def handle(self, *args, **options):
+        require_migrated("default", "mes")
         for role in (r.value for r in GROUP_ROLES):
             if User.objects.filter(username=role).exists():
                 self.stdout.write(f"  user {role!r} exists")

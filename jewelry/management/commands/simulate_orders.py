@@ -22,6 +22,7 @@ from django.test import Client, override_settings
 from tqdm import tqdm
 
 from jewelry.lifecycle import OrderStatus
+from jewelry.management.preconditions import require_migrated
 from jewelry.roles import Role, create_user
 from jewelry.sample_models import cube_stl
 from mes.models import ManufacturingJob
@@ -233,6 +234,7 @@ class Command(BaseCommand):
             raise CommandError("--orders must be >= 0 and --failure-share between 0 and 1.")
         if min(options["customers"], options["sellers"], options["operators"]) < 1:
             raise CommandError("Every role needs at least one simulated user.")
+        require_migrated("default", "mes")
         started = time.monotonic()
         # The test client's host name is allowed for the run only; the refusals the script
         # provokes on purpose are in the summary, not logged one by one.

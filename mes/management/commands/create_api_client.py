@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jewelry.management.preconditions import require_migrated
 from mes.models import ApiClient
 
 
@@ -12,6 +13,13 @@ class Command(BaseCommand):
         parser.add_argument("name", help="The partner's name, unique.")
 
     def handle(self, *args, name, **options):
+        name = name.strip()
+        if not name:
+            raise CommandError("Name the partner: create_api_client NAME (not blank).")
+        longest = ApiClient._meta.get_field("name").max_length
+        if len(name) > longest:
+            raise CommandError(f"A name has {longest} characters at most; this one has {len(name)}.")
+        require_migrated("mes")
         if ApiClient.objects.filter(name=name).exists():
             raise CommandError(f"An API client named {name!r} exists already; pick another name.")
         client, key = ApiClient.issue(name)
