@@ -1,0 +1,45 @@
+"""Requests from the public that were 500s or logged tracebacks (issue #21, finding 6): now 4xx, quietly.
+
+A refusal's code goes on the server span under ``alexandrite.refusal.*``; the span's status
+stays unset (only failures are errors).
+"""
+
+import pytest
+
+from tests.faults.test_bad_input import sweep
+from tests.tracing.helpers import server_spans
+from tracing import attributes as A
+
+pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
+
+DEEP = 3000  # levels of "[": past the decoder's recursion limit, in 3 KB
+
+
+def assert_refusal_spans(spans, count: int) -> list:
+    finished = server_spans(spans.get_finished_spans())
+    assert len(finished) == count
+    for span in finished:
+        assert span.attributes.get(A.REFUSAL_CODE), span.attributes
+        assert A.ERROR_TYPE not in span.attributes and span.status.is_unset
+    return finished
+
+
+def test_deeply_nested_json_is_refused_not_a_crash(api, customer, settings, spans):
+    small = "[" * DEEP  # read by tracing (under 64 KB) and by the parser
+    big = "[" * 70_000  # past tracing's 64 KB: only the parser reads it
+    inside = '{"metal": ' + "[" * DEEP + "}"
+    cases = [(None, small, 401), (None, big, 401), (customer, small, 400), (customer, big, 400),
+             (customer, inside, 400)]
+
+    def send(case):
+        user, body, status = case
+        response = api(user).post("/api/v1/shop/orders/", body, content_type="application/json")
+        assert response.status_code == status, case[::2]
+        return response
+
+    bodies = sweep(settings, cases, send)
+
+    assert [body["code"] for body in bodies[2:]] == ["json_too_deep"] * 3
+    finished = assert_refusal_spans(spans, len(cases))
+    assert [span.attributes[A.REFUSAL_CODE] for span in finished[2:]] == ["json_too_deep"] * 3
+
