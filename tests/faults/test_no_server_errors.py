@@ -4,9 +4,13 @@ A refusal's code goes on the server span under ``alexandrite.refusal.*``; the sp
 stays unset (only failures are errors).
 """
 
-import pytest
+import logging
 
-from tests.faults.test_bad_input import sweep
+import pytest
+from django.test import Client
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+from tests.faults.test_bad_input import ORDER_ENDPOINTS, assert_refused, sweep
 from tests.tracing.helpers import server_spans
 from tracing import attributes as A
 
@@ -43,3 +47,22 @@ def test_deeply_nested_json_is_refused_not_a_crash(api, customer, settings, span
     finished = assert_refusal_spans(spans, len(cases))
     assert [span.attributes[A.REFUSAL_CODE] for span in finished[2:]] == ["json_too_deep"] * 3
 
+
+@pytest.mark.parametrize("order_id", [2**63, 10**20, 99999999999999999999999])
+def test_an_order_id_beyond_a_bigint_is_404_and_exports_cleanly(api, customer, seller, operator, support,
+                                                                  settings, spans, caplog, order_id):
+    users = {"customer": customer, "seller": seller, "operator": operator}
+    cases = [(users[role], method, path.format(id=order_id)) for role, method, path in ORDER_ENDPOINTS]
+
+    bodies = sweep(settings, cases, lambda case: getattr(api(case[0]), case[1])(case[2]), 404)
+    page = Client(raise_request_exception=False)
+    page.force_login(support)
+    console = page.get(f"/support/orders/{order_id}/")
+
+    assert {body["code"] for body in bodies} == {"not_found"}
+    assert console.status_code == 404
+    finished = spans.get_finished_spans()
+    assert all(A.ORDER_ID not in span.attributes for span in finished)
+    with caplog.at_level(logging.WARNING, logger="opentelemetry"):
+        encode_spans(finished)  # what the OTLP exporter does with them
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("opentelemetry")] == []
