@@ -66,3 +66,13 @@ def test_an_order_id_beyond_a_bigint_is_404_and_exports_cleanly(api, customer, s
     with caplog.at_level(logging.WARNING, logger="opentelemetry"):
         encode_spans(finished)  # what the OTLP exporter does with them
     assert [record.getMessage() for record in caplog.records if record.name.startswith("opentelemetry")] == []
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_options_on_a_docs_page_is_answered_with_allow(spans, path):
+    response = Client(raise_request_exception=False).options(path)
+
+    assert response.status_code == 200, response.content[:300]
+    assert set(response["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    [span] = server_spans(spans.get_finished_spans())
+    assert A.ERROR_TYPE not in span.attributes and span.status.is_unset
