@@ -2,6 +2,7 @@
 console, admin, tracing, health."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
@@ -22,7 +23,13 @@ urlpatterns = [
          name="api-redoc"),
     path("support/", include("crm.support.urls")),
     path("tracing/", include("tracing.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-in, sign-out and a signed-in user's password change; no password reset by mail: the
+    # product sends no mail (docs/threat-model.md). A forgotten password is reset by an admin.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(),
+         name="password_change_done"),
     path("admin/", admin.site.urls),
     # health (issue #15): liveness and readiness for probes and the availability checks
     path("health/live/", health.live, name="health-live"),

@@ -76,3 +76,20 @@ def test_options_on_a_docs_page_is_answered_with_allow(spans, path):
     assert set(response["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     [span] = server_spans(spans.get_finished_spans())
     assert A.ERROR_TYPE not in span.attributes and span.status.is_unset
+
+
+def test_there_is_no_password_reset_by_mail(customer, settings, caplog, mailoutbox):
+    customer.email = "jane.roe@example.org"
+    customer.save()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # no mail server here
+    settings.EMAIL_PORT = 9  # discard: nothing listens
+
+    with caplog.at_level(logging.ERROR):
+        asked = Client(raise_request_exception=False).post("/accounts/password_reset/",
+                                                           {"email": customer.email})
+        confirm = Client(raise_request_exception=False).get("/accounts/reset/MQ/set-password/")
+
+    assert assert_refused("password reset", asked, 404)["code"] == "not_found"
+    assert confirm.status_code == 404
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert mailoutbox == []
