@@ -280,6 +280,10 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
 # Addresses or networks of the reverse proxies (nginx, the ingress) whose X-Real-IP is
 # believed; from anyone else the connection's own address counts (jewelry.client_address).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Addresses or networks of internal callers whose W3C trace context an HTTP request continues
+# (issue #21). Anyone else's starts a new trace linked to theirs: whether a request is traced,
+# and in which trace, is not the caller's to decide (tracing.propagation.PublicEdgePropagator).
+TRACE_CONTEXT_TRUSTED_SENDERS = env.list("TRACE_CONTEXT_TRUSTED_SENDERS", default=[])
 # Bodies Django and DRF read into memory (not file uploads) stop here: 413 {code, message}.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [

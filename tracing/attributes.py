@@ -49,6 +49,10 @@ CLIENT_ADDRESS_ATTRIBUTES = ("net.peer.ip", "http.client_ip", "net.sock.peer.add
 # tracing.redaction keeps only the products it knows, never the comments (names, e-mails).
 USER_AGENT_ATTRIBUTES = ("user_agent.original", "http.user_agent")
 
+# On the link from a request's span to the trace context its caller sent (not continued).
+LINK_KIND = "alexandrite.link.kind"
+LINK_KIND_CALLER = "caller"
+
 # --- errors (semantic conventions: error.type; status description holds the message)
 ERROR_TYPE = "error.type"
 ERROR_MESSAGE = "error.message"
