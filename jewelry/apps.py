@@ -1,6 +1,8 @@
-"""The shared kernel as a Django app: its commands, templates, and the URL converters every app uses."""
+"""The shared kernel as a Django app: its commands, templates, the URL converters every app uses
+and its system checks."""
 
 from django.apps import AppConfig
+from django.core import checks
 from django.urls import register_converter
 
 
@@ -9,6 +11,8 @@ class JewelryConfig(AppConfig):
 
     def ready(self):
         from jewelry.converters import DatabaseIdConverter
+        from jewelry.demo_accounts import demo_accounts_with_published_password
 
         # Before any URLconf is loaded (they load at the first request or reverse()).
         register_converter(DatabaseIdConverter, "id")
+        checks.register(demo_accounts_with_published_password, checks.Tags.security, deploy=True)
