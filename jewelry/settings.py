@@ -81,6 +81,9 @@ DATABASES = {
 }
 for _db in DATABASES.values():
     _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    # A kept connection the database dropped (a restart, a fail-over, an idle timeout) is
+    # checked and replaced at a request's first query, instead of failing it with a 500.
+    _db.setdefault("CONN_HEALTH_CHECKS", env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True))
     if _db["ENGINE"].endswith("sqlite3"):
         # SQLite waits for a writer instead of failing at once under the eager demo.
         _db.setdefault("OPTIONS", {})["timeout"] = 20
