@@ -9,6 +9,14 @@ its spans on its own connections and flush them, within a bound, before it exits
 import os
 from pathlib import Path
 
+import gunicorn.http.wsgi
+
+# gunicorn writes "Server: gunicorn" on every response and has no setting for it: the header
+# is its module's SERVER (gunicorn/http/wsgi.py, Response.__init__, read per response). A
+# scanner learns nothing of the server software from ours.
+SERVER_HEADER = "alexandrite"
+gunicorn.http.wsgi.SERVER = SERVER_HEADER
+
 # What one sync worker of this app needs (the preloaded app is shared copy-on-write).
 WORKER_MEMORY_BYTES = 160 * 1024 * 1024
 

@@ -26,17 +26,27 @@ def parse_ip(value: str | None) -> str | None:
         return None
 
 
-def is_trusted_proxy(address: str | None) -> bool:
-    trusted = tuple(settings.TRUSTED_PROXIES)
+def is_in(address: str | None, trusted) -> bool:
+    """Whether ``address`` (a parsed IP) is one of ``trusted`` (a setting's addresses or networks)."""
+    trusted = tuple(trusted)
     if not trusted or address is None:
         return False
     ip = ipaddress.ip_address(address)
     return any(ip in network for network in _networks(trusted))
 
 
+def is_trusted_proxy(address: str | None) -> bool:
+    return is_in(address, settings.TRUSTED_PROXIES)
+
+
 def client_address(request) -> str | None:
     """The address of whoever sent ``request``, as far as this process can know it."""
-    peer = parse_ip(request.META.get("REMOTE_ADDR"))
+    return address_in_environ(request.META)
+
+
+def address_in_environ(meta) -> str | None:
+    """``client_address`` from a request's WSGI environ, for code that sees only that (tracing)."""
+    peer = parse_ip(meta.get("REMOTE_ADDR"))
     if is_trusted_proxy(peer):
-        return parse_ip(request.META.get(PROXY_HEADER)) or peer
+        return parse_ip(meta.get(PROXY_HEADER)) or peer
     return peer

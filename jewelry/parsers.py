@@ -26,11 +26,23 @@ def _bounded(stream) -> io.BytesIO:
     return io.BytesIO(body)
 
 
+class NestedTooDeeply(exceptions.ParseError):
+    default_code = "json_too_deep"
+    default_detail = "The JSON body is nested too deeply."
+
+
 class BoundedJSONParser(parsers.JSONParser):
-    """DRF's JSON parser reads the whole stream whatever its size: this one stops at the limit."""
+    """DRF's JSON parser reads the whole stream whatever its size: this one stops at the limit.
+
+    It also refuses nesting deeper than Python's recursion limit (about 1000 levels, a few KB of
+    ``[``): the decoder raises RecursionError there, which DRF does not catch (a 500).
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return super().parse(_bounded(stream), media_type, parser_context)
+        try:
+            return super().parse(_bounded(stream), media_type, parser_context)
+        except RecursionError:
+            raise NestedTooDeeply() from None
 
 
 class BoundedFormParser(parsers.FormParser):

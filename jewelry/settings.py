@@ -82,6 +82,9 @@ DATABASES = {
 }
 for _db in DATABASES.values():
     _db.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    # A kept connection the database dropped (a restart, a fail-over, an idle timeout) is
+    # checked and replaced at a request's first query, instead of failing it with a 500.
+    _db.setdefault("CONN_HEALTH_CHECKS", env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True))
     if _db["ENGINE"].endswith("sqlite3"):
         # SQLite waits for a writer instead of failing at once under the eager demo.
         _db.setdefault("OPTIONS", {})["timeout"] = 20
@@ -281,6 +284,10 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
 # Addresses or networks of the reverse proxies (nginx, the ingress) whose X-Real-IP is
 # believed; from anyone else the connection's own address counts (jewelry.client_address).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Addresses or networks of internal callers whose W3C trace context an HTTP request continues
+# (issue #21). Anyone else's starts a new trace linked to theirs: whether a request is traced,
+# and in which trace, is not the caller's to decide (tracing.propagation.PublicEdgePropagator).
+TRACE_CONTEXT_TRUSTED_SENDERS = env.list("TRACE_CONTEXT_TRUSTED_SENDERS", default=[])
 # Bodies Django and DRF read into memory (not file uploads) stop here: 413 {code, message}.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
@@ -297,6 +304,10 @@ LOGIN_THROTTLE_CACHE = "default"
 LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=10)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Order ids in paths are bigints (jewelry/converters.py): documented as such, the range included.
+SPECTACULAR_SETTINGS["PATH_CONVERTER_OVERRIDES"] = {
+    "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1},
+}
 # One name for the order statuses in the schema (the deploy check warns about several).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"OrderStatusEnum": "jewelry.lifecycle.OrderStatus"}
 MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware"),

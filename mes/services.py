@@ -182,6 +182,7 @@ def _operator_move(*, order_id: int, operator_id: int, to_stage: str, assignee_o
     actor = Actor(user_id=operator_id, role=Role.OPERATOR)
     with transaction.atomic(using=MES_DB):
         job = _job(order_id, lock=True)
+        check_transition(job.stage, to_stage, actor.role)  # a step out of order is a 409, whoever asks
         if assignee_only and job.assignee_id != operator_id:
             raise PermissionRefused(f"Order {order_id} is assigned to another operator.",
                                     code="not_your_job")
@@ -198,6 +199,7 @@ def take_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
                           assignee_id=operator_id)
 
 
+# Once taken, a job is its operator's to the end: completing, packing and shipping it.
 def complete_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
     return _operator_move(order_id=order_id, operator_id=operator_id,
                           to_stage=S.MANUFACTURING_COMPLETED, assignee_only=True)
@@ -205,12 +207,12 @@ def complete_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
 
 def start_packaging(*, order_id: int, operator_id: int) -> ManufacturingJob:
     return _operator_move(order_id=order_id, operator_id=operator_id,
-                          to_stage=S.PACKAGING, assignee_only=False)
+                          to_stage=S.PACKAGING, assignee_only=True)
 
 
 def ship_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
     return _operator_move(order_id=order_id, operator_id=operator_id,
-                          to_stage=S.SHIPPED, assignee_only=False)
+                          to_stage=S.SHIPPED, assignee_only=True)
 
 
 def cancel_job(*, order_id: int, seller_id: int) -> ManufacturingJob | None:

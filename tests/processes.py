@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -23,7 +24,7 @@ from django.conf import settings
 from django.db import connections
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
+VENV_BIN = Path(sys.executable).parent  # the virtualenv running the tests (bin/test: ROOT/.venv)
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 WORKER_QUEUES = ("mes.orders", "shop.events")
 START_TIMEOUT = 30.0

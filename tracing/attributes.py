@@ -45,6 +45,14 @@ URL_QUERY = "url.query"
 CLIENT_ADDRESS_ATTRIBUTES = ("net.peer.ip", "http.client_ip", "net.sock.peer.addr", "client.address",
                              "network.peer.address")
 
+# The caller's User-Agent, set by the Django instrumentation (new and old conventions);
+# tracing.redaction keeps only the products it knows, never the comments (names, e-mails).
+USER_AGENT_ATTRIBUTES = ("user_agent.original", "http.user_agent")
+
+# On the link from a request's span to the trace context its caller sent (not continued).
+LINK_KIND = "alexandrite.link.kind"
+LINK_KIND_CALLER = "caller"
+
 # --- errors (semantic conventions: error.type; status description holds the message)
 ERROR_TYPE = "error.type"
 ERROR_MESSAGE = "error.message"

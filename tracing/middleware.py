@@ -31,14 +31,17 @@ _REFUSALS = (
 
 
 def _json_body(request) -> dict:
-    """A small JSON body as a dict, or {}: never reads a big one, never fails (tracing changes no answer)."""
+    """A small JSON body as a dict, or {}: never reads a big one, never fails (tracing changes no answer).
+
+    RecursionError: a few KB of ``[`` nest deeper than the decoder's recursion limit.
+    """
     if request.content_type != "application/json":
         return {}
     try:
         if not 0 < int(request.META.get("CONTENT_LENGTH") or 0) <= MAX_JSON_BODY:
             return {}
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RequestDataTooBig, UnreadablePostError):
+    except (ValueError, UnicodeDecodeError, RecursionError, RequestDataTooBig, UnreadablePostError):
         return {}
     return body if isinstance(body, dict) else {}
 

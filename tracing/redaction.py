@@ -1,12 +1,13 @@
 """What of a request may go on a span: parameters by allow-list of keys and value shapes.
 
 Request parameters pass ``safe_params``; query strings the Django instrumentation
-records keep only allowed keys, and client addresses are cut to their network, in
-``scrub_request_attributes``; captured headers are masked by name
-(``SENSITIVE_HEADERS``, enforced by tracing.setup).
+records keep only allowed keys, client addresses are cut to their network and the
+User-Agent to known products, in ``scrub_request_attributes``; captured headers are
+masked by name (``SENSITIVE_HEADERS``, enforced by tracing.setup).
 """
 
 import ipaddress
+import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
 
@@ -55,11 +56,24 @@ ALLOWED_PARAMS = {
     "created_before": _is_datetime,
     "format": _one_of(("json", "yaml", "openapi", "openapi-json", "api")),
 }
+# Software whose name may stand in a User-Agent on a span (browsers, HTTP libraries, probes).
+# Anything else there is the caller's text: a product named after a person, a comment
+# "(Jane Roe jane.roe@example.org)". Add a name here to see it on spans.
+KNOWN_USER_AGENT_PRODUCTS = frozenset({
+    "Mozilla", "AppleWebKit", "Gecko", "Chrome", "Chromium", "HeadlessChrome", "Safari", "Version",
+    "Mobile", "Firefox", "Edg", "OPR", "CriOS", "FxiOS", "SamsungBrowser",
+    "curl", "Wget", "HTTPie", "python-requests", "python-httpx", "Python-urllib", "aiohttp", "okhttp",
+    "Go-http-client", "Java", "Apache-HttpClient", "axios", "node-fetch", "node", "undici",
+    "PostmanRuntime", "kube-probe", "Prometheus", "nginx",
+})
+MAX_USER_AGENT = 512  # characters looked at; the header can be 8 KB
+_USER_AGENT_PRODUCT = re.compile(r"([A-Za-z][A-Za-z0-9_-]{0,31})/([0-9][0-9A-Z.]{0,15})(?=[\s(]|$)")
 # Header names (regex searches, case-insensitive) whose values never reach a span,
 # even when OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST=".*".
 SENSITIVE_HEADERS = (
     "authorization", "cookie", "token", "session", "secret", "password", "api-key", "apikey",
     "csrf", "email", "phone", "forwarded", "x-real-ip", "x-original-uri",
+    "user-agent",  # whole, with its comments; user_agent.original keeps the known products
 )
 _QUERY_ATTRIBUTES = (A.HTTP_TARGET, A.HTTP_URL, A.URL_FULL)
 
@@ -94,8 +108,21 @@ def client_network(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
+@lru_cache(maxsize=1024)  # a few agents send most requests
+def user_agent_products(user_agent: str) -> str:
+    """The known products of a User-Agent (``Mozilla/5.0 Chrome/120.0.0.0``): what sent it, not who.
+
+    Comments (parentheses), unknown products and the text past MAX_USER_AGENT are left out;
+    REDACTED when nothing known is left.
+    """
+    products = [f"{name}/{version}" for name, version in _USER_AGENT_PRODUCT.findall(user_agent[:MAX_USER_AGENT])
+                if name in KNOWN_USER_AGENT_PRODUCTS]
+    return " ".join(products) or REDACTED
+
+
 def scrub_request_attributes(span, request) -> None:
-    """Django instrumentation request_hook: client address to its network, query string allow-listed."""
+    """Django instrumentation request_hook: client address to its network, User-Agent to known
+    products, query string allow-listed."""
     if not span.is_recording():
         return
     attributes = span.attributes
@@ -103,6 +130,10 @@ def scrub_request_attributes(span, request) -> None:
         address = attributes.get(name)
         if isinstance(address, str):
             span.set_attribute(name, client_network(address))
+    for name in A.USER_AGENT_ATTRIBUTES:
+        user_agent = attributes.get(name)
+        if isinstance(user_agent, str):
+            span.set_attribute(name, user_agent_products(user_agent))
     query = request.META.get("QUERY_STRING")
     if not query:
         return

@@ -22,7 +22,7 @@ from opentelemetry.sdk.resources import SERVICE_INSTANCE_ID, SERVICE_NAME, Resou
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from tracing import redaction, sql
+from tracing import propagation, redaction, sql
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,7 @@ def _sanitize_sensitive_headers() -> None:
 def _request_hook(span, request) -> None:
     sql.begin()
     redaction.scrub_request_attributes(span, request)
+    propagation.link_caller(span)
 
 
 def _response_hook(span, request, response) -> None:
@@ -203,6 +204,7 @@ def configure_tracing() -> bool:
     recent_spans.attach(tracer_provider)
     # --- end of the demo span store hook ---
     trace.set_tracer_provider(tracer_provider)
+    propagation.guard_public_edge()
     _state["tracer_provider"] = tracer_provider
     _instrument(tracer_provider)
     atexit.register(shutdown)

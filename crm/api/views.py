@@ -85,7 +85,9 @@ class CancelView(_SellerAction):
 
 
 class NoteCreateView(APIView):
-    permission_classes = [require_roles(Role.SELLER, Role.SUPPORT)]
+    """A seller's note on an order; support and developers read notes, they do not write them."""
+
+    permission_classes = [IsSeller]
 
     @extend_schema(request=NoteInput, responses={201: NoteOutput})
     def post(self, request, order_id: int):

@@ -7,6 +7,6 @@ from crm.support import views
 app_name = "support"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("orders/<int:order_id>/", views.order_page, name="order"),
-    path("orders/<int:order_id>/model/", views.model_file, name="model-file"),
+    path("orders/<id:order_id>/", views.order_page, name="order"),
+    path("orders/<id:order_id>/model/", views.model_file, name="model-file"),
 ]

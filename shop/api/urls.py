@@ -5,7 +5,7 @@ from shop.api import views
 app_name = "shop"
 urlpatterns = [
     path("orders/", views.OrderListCreateView.as_view(), name="orders"),
-    path("orders/<int:order_id>/", views.OrderDetailView.as_view(), name="order"),
-    path("orders/<int:order_id>/model/", views.OrderModelUploadView.as_view(), name="order-model"),
-    path("orders/<int:order_id>/submit/", views.OrderSubmitView.as_view(), name="order-submit"),
+    path("orders/<id:order_id>/", views.OrderDetailView.as_view(), name="order"),
+    path("orders/<id:order_id>/model/", views.OrderModelUploadView.as_view(), name="order-model"),
+    path("orders/<id:order_id>/submit/", views.OrderSubmitView.as_view(), name="order-submit"),
 ]

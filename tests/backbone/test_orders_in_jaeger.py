@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.backbone,
 PRICE = "apply_async/mes.price_order"
 PRICED_RUN = "run/shop.record_price"
 REFUSED_RUN = "run/shop.record_pricing_failure"
-CLOSE = "POST api/v1/crm/orders/<int:order_id>/close/"
+CLOSE = "POST api/v1/crm/orders/<id:order_id>/close/"
 OPERATOR_STEPS = ("take", "complete", "packaging", "ship")
 
 

@@ -66,6 +66,15 @@ def test_support_may_read_but_not_approve(api, customer, support):
     assert api(support).post(f"/api/v1/crm/orders/{order_id}/approve/").status_code == 403
 
 
+def test_support_may_not_add_notes(api, customer, support):
+    order_id = submitted_order(api(customer), cube_stl(10))
+
+    refused = api(support).post(f"/api/v1/crm/orders/{order_id}/notes/", {"text": "hello"}, format="json")
+
+    assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
+    assert api(support).get(f"/api/v1/crm/orders/{order_id}/").json()["notes"] == []
+
+
 def test_cancelling_an_order_mes_never_saw_sends_mes_nothing(api, customer, seller, operator):
     order_id = created_order(api(customer))
 

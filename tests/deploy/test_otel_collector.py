@@ -272,7 +272,7 @@ def test_email_token_and_phone_values_are_masked_under_any_key(collector_config)
         "SUBMITTED",
         "2026-11-25T15:00:00+00:00",
         "shop.order.priced",
-        "GET /api/v1/shop/orders/<int:order_id>/",
+        "GET /api/v1/shop/orders/<id:order_id>/",
         "ring.stl",
         "mes.orders",
     ):

@@ -25,7 +25,7 @@ from tracing import attributes as A
 pytestmark = [pytest.mark.e2e, pytest.mark.services,
               pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
-APPROVE = "POST api/v1/crm/orders/<int:order_id>/approve/"
+APPROVE = "POST api/v1/crm/orders/<id:order_id>/approve/"
 PRICE = "apply_async/mes.price_order"
 PRICED, PRICED_RUN = "apply_async/shop.record_price", "run/shop.record_price"
 REFUSED, REFUSED_RUN = "apply_async/shop.record_pricing_failure", "run/shop.record_pricing_failure"
@@ -138,7 +138,7 @@ def test_each_operator_step_traces_the_workshop_move_and_the_shop_following_it(
 
     for step, before, after in OPERATOR_STEPS:
         assert workshop.post(f"/api/v1/mes/orders/{order_id}/{step}/").status_code == 200
-        route = f"POST api/v1/mes/orders/<int:order_id>/{step}/"
+        route = f"POST api/v1/mes/orders/<id:order_id>/{step}/"
 
         trace = wait_for_trace(otlp, root=route, order_id=order_id, names={route, PROGRESS, PROGRESS_RUN})
 

@@ -4,7 +4,7 @@ from tests.otlp_receiver import ReceivedSpan
 from tracing import attributes as A
 
 TRACE_TIMEOUT = 30
-SUBMIT = "POST api/v1/shop/orders/<int:order_id>/submit/"
+SUBMIT = "POST api/v1/shop/orders/<id:order_id>/submit/"
 PRICE_RUN = "run/mes.price_order"
 
 

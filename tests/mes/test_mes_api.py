@@ -41,6 +41,22 @@ def test_only_the_assigned_operator_completes_the_job(api, customer, seller, mak
     assert (taken_again.status_code, taken_again.json()["code"]) == (409, "illegal_transition")
 
 
+def test_only_the_assigned_operator_packs_and_ships_the_job(api, customer, seller, make_user):
+    order_id = _approved_order(api, customer, seller)
+    taker, other = make_user("operator"), make_user("operator")
+    api(taker).post(f"/api/v1/mes/orders/{order_id}/take/")
+    api(taker).post(f"/api/v1/mes/orders/{order_id}/complete/")
+
+    packed_by_other = api(other).post(f"/api/v1/mes/orders/{order_id}/packaging/")
+    packed = api(taker).post(f"/api/v1/mes/orders/{order_id}/packaging/")
+    shipped_by_other = api(other).post(f"/api/v1/mes/orders/{order_id}/ship/")
+
+    assert (packed_by_other.status_code, packed_by_other.json()["code"]) == (403, "not_your_job")
+    assert (shipped_by_other.status_code, shipped_by_other.json()["code"]) == (403, "not_your_job")
+    assert packed.status_code == 200
+    assert api(taker).get(f"/api/v1/mes/orders/{order_id}/").json()["status"] == S.PACKAGING
+
+
 def test_skipping_a_workshop_step_is_refused(api, customer, seller, operator):
     order_id = _approved_order(api, customer, seller)
 

@@ -17,7 +17,7 @@ from tracing import attributes as A
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
-SUBMIT = "POST api/v1/shop/orders/<int:order_id>/submit/"
+SUBMIT = "POST api/v1/shop/orders/<id:order_id>/submit/"
 IN_MEMORY_BROKER = "memory://"
 UNREACHABLE_BROKER = "amqp://guest:guest@127.0.0.1:1//"
 

@@ -12,7 +12,7 @@ from tracing import attributes as A
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
-UPLOAD = "POST api/v1/shop/orders/<int:order_id>/model/"
+UPLOAD = "POST api/v1/shop/orders/<id:order_id>/model/"
 PRICING = "run/mes.price_order"
 
 

@@ -16,9 +16,9 @@ from tracing import attributes as A
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
-SUBMIT = "POST api/v1/shop/orders/<int:order_id>/submit/"
-TAKE = "POST api/v1/mes/orders/<int:order_id>/take/"
-SHOP_ORDER = "GET api/v1/shop/orders/<int:order_id>/"
+SUBMIT = "POST api/v1/shop/orders/<id:order_id>/submit/"
+TAKE = "POST api/v1/mes/orders/<id:order_id>/take/"
+SHOP_ORDER = "GET api/v1/shop/orders/<id:order_id>/"
 TRACING_MIDDLEWARE = ("opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware",
                       "tracing.middleware.OrderSpanMiddleware")
 
@@ -116,5 +116,5 @@ def test_tracing_adds_no_database_queries_to_a_request(api, customer, seller, se
     untraced = _queries(api(User.objects.get(pk=seller.pk)), path)
 
     assert traced == untraced
-    traced_span = one(spans.get_finished_spans(), "GET api/v1/crm/orders/<int:order_id>/")
+    traced_span = one(spans.get_finished_spans(), "GET api/v1/crm/orders/<id:order_id>/")
     assert traced_span.attributes[A.USER_ID] == seller.pk

@@ -22,6 +22,13 @@ def the_server_span(spans):
     return span
 
 
+def user_agent_of(span) -> str:
+    """The User-Agent as recorded, under the old or the new convention's name (OTEL_SEMCONV_STABILITY_OPT_IN)."""
+    [value] = [span.attributes[name] for name in ("user_agent.original", "http.user_agent")
+                if name in span.attributes]
+    return value
+
+
 def params_of(span) -> dict:
     return {key.removeprefix(A.REQUEST_PARAM_PREFIX): value for key, value in span.attributes.items()
             if key.startswith(A.REQUEST_PARAM_PREFIX)}
@@ -62,18 +69,48 @@ def test_captured_headers_never_show_credentials_or_cookies(client, customer, mo
 
     client.get("/api/v1/shop/orders/", HTTP_AUTHORIZATION=f"Basic {credentials}",
                HTTP_COOKIE="sessionid=s3ss10n-value; csrftoken=csrf-value", HTTP_X_API_KEY="k3y-value",
-               HTTP_USER_AGENT="jewelry-shop-frontend/2.1")
+               HTTP_ACCEPT="application/json")
 
     span = the_server_span(spans)
     headers = {key: list(value) for key, value in span.attributes.items()
                if key.startswith("http.request.header.")}
-    assert headers["http.request.header.user_agent"] == ["jewelry-shop-frontend/2.1"]  # capture is on
+    assert headers["http.request.header.accept"] == ["application/json"]  # capture is on
     for name in ("authorization", "cookie", "x_api_key"):
         assert headers[f"http.request.header.{name}"] == ["[REDACTED]"]
     said = "\n".join(everything_said(span))
     for secret in (credentials, "pw-for-tests", "s3ss10n-value", "csrf-value", "k3y-value"):
         assert secret not in said
     assert span.attributes[A.USER_ID] == customer.pk  # the Basic credentials did authenticate
+
+
+@pytest.mark.parametrize("user_agent", [
+    "Mozilla/5.0 (Jane Roe jane.roe@example.org)",
+    "Mozilla/5.0 (Jane Roe jane.roe@example.org)" + " Jane Roe" * 1000,  # 8 KB
+    "JaneRoe/1.0 (+44 20 7946 0958) Mozilla/5.0",
+])
+def test_the_user_agent_reaches_spans_as_known_products_only(client, monkeypatch, spans, user_agent):
+    monkeypatch.setenv(CAPTURE_HEADERS, ".*")
+
+    client.get("/api/v1/shop/orders/", HTTP_USER_AGENT=user_agent)
+
+    span = the_server_span(spans)
+    assert user_agent_of(span) == "Mozilla/5.0"
+    assert span.attributes["http.request.header.user_agent"] == ("[REDACTED]",)
+    said = "\n".join(everything_said(span)).lower()
+    assert "jane" not in said and "7946" not in said
+
+
+def test_a_browser_user_agent_keeps_its_products_and_loses_its_comments(client, spans):
+    client.get("/api/v1/shop/orders/", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+               "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36")
+
+    assert user_agent_of(the_server_span(spans)) == "Mozilla/5.0 AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36"
+
+
+def test_a_user_agent_of_unknown_software_is_redacted(client, spans):
+    client.get("/api/v1/shop/orders/", HTTP_USER_AGENT="amelia-hartley-scripts/3")
+
+    assert user_agent_of(the_server_span(spans)) == REDACTED
 
 
 @pytest.mark.parametrize("key", ["email", "engraving", "ref", "comment", "name", "q", "Status", "metal "])

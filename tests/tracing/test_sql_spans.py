@@ -16,8 +16,8 @@ from tests.tracing.helpers import everything_said, one
 from tracing import attributes as A
 from tracing import setup, sql
 
-SUBMIT = "POST api/v1/shop/orders/<int:order_id>/submit/"
-SHOP_ORDER = "GET api/v1/shop/orders/<int:order_id>/"
+SUBMIT = "POST api/v1/shop/orders/<id:order_id>/submit/"
+SHOP_ORDER = "GET api/v1/shop/orders/<id:order_id>/"
 PRICE_RUN = "run/mes.price_order"
 
 

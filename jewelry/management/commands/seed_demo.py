@@ -1,13 +1,17 @@
-"""Creates the demo users (one per role) and a B2B API key; running it again changes nothing."""
+"""Creates the demo users (one per role) and a B2B API key; running it again changes nothing.
 
+Never in production: the password is published (README) and ``admin`` is a superuser.
+"""
+
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from jewelry.demo_accounts import DEMO_PASSWORD, DEMO_SUPERUSER
 from jewelry.management.preconditions import require_migrated
 from jewelry.roles import GROUP_ROLES, create_user
 from mes.models import ApiClient
 
-DEMO_PASSWORD = "alexandrite-demo"
 DEMO_PARTNER = "demo-partner"
 
 
@@ -15,6 +19,9 @@ class Command(BaseCommand):
     help = "Create demo users (customer, seller, operator, support, developer) and a demo MES API key."
 
     def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo refuses to run with DJANGO_ENV=production: its accounts' "
+                               "password is published.")
         require_migrated("default", "mes")
         for role in (r.value for r in GROUP_ROLES):
             if User.objects.filter(username=role).exists():
@@ -22,8 +29,8 @@ class Command(BaseCommand):
                 continue
             create_user(username=role, role=role, password=DEMO_PASSWORD)
             self.stdout.write(self.style.SUCCESS(f"  created user {role!r} (password {DEMO_PASSWORD!r})"))
-        if not User.objects.filter(username="admin").exists():
-            User.objects.create_superuser("admin", password=DEMO_PASSWORD)
+        if not User.objects.filter(username=DEMO_SUPERUSER).exists():
+            User.objects.create_superuser(DEMO_SUPERUSER, password=DEMO_PASSWORD)
             self.stdout.write(self.style.SUCCESS(f"  created superuser 'admin' (password {DEMO_PASSWORD!r})"))
         if not ApiClient.objects.filter(name=DEMO_PARTNER).exists():
             _, key = ApiClient.issue(DEMO_PARTNER)
