@@ -119,8 +119,9 @@ def run(world: BenchWorld, *, orders: int, probes: int, progress=print) -> list[
             disk = _disk_mb(workdir / "badger") - disk_before
         rss, peak = _memory_mb(collector_pid)
         rate = spans / result.seconds
-        progress(f"  {spans:.0f} spans in {result.seconds:.1f} s ({rate:.0f}/s); Collector {collector_cpu:.2f} s "
-                 f"CPU, RSS {rss:.0f} MB (peak {peak:.0f}); Jaeger {jaeger_cpu:.2f} s CPU, Badger +{disk:.1f} MB")
+        progress(f"  {spans:.0f} spans in {result.seconds:.1f} s ({rate:.0f}/s); Collector "
+                 f"{collector_cpu:.2f} s CPU, RSS {rss:.0f} MB (peak {peak:.0f}); Jaeger {jaeger_cpu:.2f} s "
+                 f"CPU, Badger +{disk:.1f} MB")
         figures += [
             Figure("backbone", "Collector (shipped config)", "CPU per 1,000 spans", "s",
                    [collector_cpu / spans * 1000]),
@@ -133,8 +134,8 @@ def run(world: BenchWorld, *, orders: int, probes: int, progress=print) -> list[
         progress(f"  {probes} probe traces: span end -> queryable in Jaeger")
         latencies = _queryable_latencies(backbone, probes)
         for name, fraction in (("p50", 0.5), ("p99", 0.99)):
-            figure = Figure("backbone", "span end -> queryable", f"{name}, decision wait {DECISION_WAIT}", "s",
-                            [percentile(latencies, fraction)])
+            figure = Figure("backbone", "span end -> queryable", f"{name}, decision wait {DECISION_WAIT}",
+                            "s", [percentile(latencies, fraction)])
             figure.note = "the shipped decision wait (60 s) adds 58 s"
             figures.append(figure)
     purge_queues(world.broker_url)

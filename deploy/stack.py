@@ -92,8 +92,8 @@ class Process:
         while not self.ready():
             if self.popen.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"{self.name} did not become ready ({self.ready_url or self.ready_log!r}):\n"
-                                   f"{self.log()[-4000:]}")
+                waited_for = self.ready_url or repr(self.ready_log)
+                raise RuntimeError(f"{self.name} did not become ready ({waited_for}):\n{self.log()[-4000:]}")
             time.sleep(0.2)
         return self
 
@@ -226,8 +226,7 @@ class Backbone:
 
         Its OTLP/HTTP endpoint is ``https://127.0.0.1:<process.ports.otlp_http>``.
         """
-        process = self._collector(name, Ports(), {**self.collector_env, **collector_env})
-        return process
+        return self._collector(name, Ports(), {**self.collector_env, **collector_env})
 
     def _collector(self, name: str = "otel-collector", ports: Ports | None = None,
                    collector_env: dict | None = None) -> Process:
@@ -299,7 +298,8 @@ class Backbone:
                 static["targets"] = [f"127.0.0.1:{local_targets[job['job_name']]}"]
             jobs.append(job)
         shipped["global"].update(scrape_interval=self.interval, evaluation_interval=self.interval)
-        shipped["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [f"127.0.0.1:{p.alertmanager}"]
+        alertmanagers = shipped["alerting"]["alertmanagers"][0]["static_configs"][0]
+        alertmanagers["targets"] = [f"127.0.0.1:{p.alertmanager}"]
         shipped["rule_files"] = [str(Path(self.rules_dir) / "*.yml")]
         shipped["scrape_configs"] = jobs
         return shipped
@@ -313,7 +313,8 @@ class Backbone:
                 f"--storage.path={self.workdir / 'alertmanager-data'}",
                 f"--web.listen-address=127.0.0.1:{self.ports.alertmanager}",
                 "--cluster.listen-address=", "--log.level=warn"]
-        return Process("alertmanager", argv, dict(os.environ), self.workdir, f"{self.alertmanager_url}/-/ready")
+        return Process("alertmanager", argv, dict(os.environ), self.workdir,
+                       f"{self.alertmanager_url}/-/ready")
 
 
 class Webhook:
@@ -395,7 +396,8 @@ def app_processes(backbone: Backbone, log_dir: Path) -> list[Process]:
         app("web", "alexandrite-web", [str(VENV_BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py"),
                                        "jewelry.wsgi", "-b", APP_ADDRESS],
             ready_url=f"http://{APP_ADDRESS}/health/live/"),
-        app("mes-worker", "alexandrite-worker", [*worker, "-Q", "mes.orders", "-n", "mes@%h"], ready_log=" ready."),
+        app("mes-worker", "alexandrite-worker", [*worker, "-Q", "mes.orders", "-n", "mes@%h"],
+            ready_log=" ready."),
         app("shop-worker", "alexandrite-worker", [*worker, "-Q", "shop.events", "-n", "shop@%h"],
             ready_log=" ready."),
         app("beat", "alexandrite-beat",
@@ -407,7 +409,8 @@ def app_processes(backbone: Backbone, log_dir: Path) -> list[Process]:
 def _prepare_databases() -> None:
     env = {**os.environ, **STACK_DATABASES}
     manage = [str(VENV_BIN / "python"), str(ROOT / "manage.py")]
-    for command in (["migrate", "--noinput", "-v", "0"], ["migrate", "--database", "mes", "--noinput", "-v", "0"],
+    for command in (["migrate", "--noinput", "-v", "0"],
+                    ["migrate", "--database", "mes", "--noinput", "-v", "0"],
                     ["seed_demo"]):
         subprocess.run(manage + command, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
@@ -469,7 +472,8 @@ def addresses(backbone: Backbone) -> list[str]:
     return [
         f"shop, CRM and MES APIs   http://{APP_ADDRESS}/api/docs/  (bin/try-order walks an order)",
         f"support console          http://{APP_ADDRESS}/support/  (support / alexandrite-demo)",
-        f"Jaeger query API and UI  {backbone.jaeger_query_url}/  (api/v3; built from the module: no UI assets)",
+        f"Jaeger query API         {backbone.jaeger_query_url}/api/v3/services  (built from the module: "
+        "no UI assets)",
         f"Collector OTLP           grpc 127.0.0.1:{backbone.ports.otlp_grpc}, {backbone.otlp_http_endpoint} "
         f"(TLS, bearer token)",
         f"Prometheus               {backbone.prometheus_url}/alerts",

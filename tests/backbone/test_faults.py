@@ -83,4 +83,5 @@ def test_the_collector_killed_and_restarted_the_shop_keeps_answering_and_the_los
     arrived = _server_spans_between(jaeger, outage_start, outage_end)
     print(f"\n[collector killed] {datetime.now(UTC):%H:%M:%S}: 40 requests during the outage, "
           f"{arrived} of their server spans reached Jaeger, {40 - arrived} lost; median latency "
-          f"{statistics.median(healthy) * 1000:.1f} ms healthy, {statistics.median(during) * 1000:.1f} ms during")
+          f"{statistics.median(healthy) * 1000:.1f} ms healthy, "
+          f"{statistics.median(during) * 1000:.1f} ms during")

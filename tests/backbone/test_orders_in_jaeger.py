@@ -167,6 +167,7 @@ def test_an_alert_from_trace_data_fires_on_real_failures_and_refusals_page_no_on
             alerts += [alert["labels"] for alert in body["alerts"] if alert["status"] == "firing"]
         if any(labels["alertname"] == "AlexandriteHighErrorRate" for labels in alerts):
             break
-    failing = {labels.get("span_name") for labels in alerts if labels["alertname"] == "AlexandriteHighErrorRate"}
+    failing = {labels.get("span_name") for labels in alerts
+               if labels["alertname"] == "AlexandriteHighErrorRate"}
     assert PRICE_RUN in failing, alerts
     assert not {name for name in failing if "approve" in (name or "")}, alerts

@@ -32,9 +32,10 @@ def test_bin_stack_starts_everything_prints_the_addresses_and_stops_it_all(tmp_p
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     ready = done.stdout.split("[stack] ready:", 1)[1]
-    for answer in ("http://127.0.0.1:8000/support/", "http://127.0.0.1:16686/jaeger/", "https://127.0.0.1:4318",
-                   "http://127.0.0.1:9090", "http://127.0.0.1:9093"):
+    for answer in ("http://127.0.0.1:8000/support/", "http://127.0.0.1:16686/jaeger/",
+                   "https://127.0.0.1:4318", "http://127.0.0.1:9090", "http://127.0.0.1:9093"):
         assert answer in ready, answer
-    for log in ("otel-collector", "jaeger", "prometheus", "alertmanager", "web", "mes-worker", "shop-worker", "beat"):
+    for log in ("otel-collector", "jaeger", "prometheus", "alertmanager", "web", "mes-worker", "shop-worker",
+                "beat"):
         assert (workdir / f"{log}.log").exists(), log
     assert not _processes_mentioning(str(workdir))
