@@ -35,6 +35,7 @@ JAEGER_CONFIG = DEPLOY / "jaeger" / "config.yaml"
 JAEGER_UI_CONFIG = DEPLOY / "jaeger" / "ui-config.json"
 PROMETHEUS_CONFIG = DEPLOY / "prometheus" / "prometheus.yml"
 PROMETHEUS_RULES = DEPLOY / "prometheus" / "rules"
+BLACKBOX_CONFIG = DEPLOY / "prometheus" / "blackbox.yml"
 ALERTMANAGER_CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"
 # As compose and Kubernetes run the Collector (deploy/compose.yaml, deploy/k8s/otel-collector.yaml).
 COLLECTOR_FLAGS = ("--feature-gates=-spanmetrics.statusCodeConvention.useOtelPrefix",)
@@ -132,6 +133,7 @@ class Ports:
     jaeger_telemetry: int = field(default_factory=free_port)
     prometheus: int = field(default_factory=free_port)
     alertmanager: int = field(default_factory=free_port)
+    blackbox: int = field(default_factory=free_port)
 
 
 class Backbone:
@@ -139,16 +141,20 @@ class Backbone:
 
     ``collector_env`` overrides the Collector config's ``${env:...}`` settings (tail sampling's
     share and decision wait, say); ``interval`` is Prometheus' scrape and rule interval;
-    ``rules_dir`` replaces the shipped alert rules (tests shorten their ``for``).
+    ``rules_dir`` replaces the shipped alert rules (tests shorten their ``for``); with
+    ``web_health_url``, the blackbox exporter probes the web app's readiness there; with
+    ``rabbitmq_metrics`` (host:port of RabbitMQ's Prometheus plugin), the workers' queues are
+    watched too (on the default vhost, this machine's).
     """
 
     def __init__(self, workdir: Path, *, webhook_url: str, token: str = "local-ingest-token",
                  collector_env: dict | None = None, interval: str = "15s", rules_dir: Path | None = None,
-                 ports: Ports | None = None):
+                 ports: Ports | None = None, web_health_url: str = "", rabbitmq_metrics: str = ""):
         self.workdir, self.webhook_url, self.token = Path(workdir), webhook_url, token
         self.collector_env, self.interval = dict(collector_env or {}), interval
         self.rules_dir = rules_dir or PROMETHEUS_RULES
         self.ports = ports or Ports()
+        self.web_health_url, self.rabbitmq_metrics = web_health_url, rabbitmq_metrics
         self.certs = self.workdir / "certs"
         self.binaries = backbone_binaries()
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -156,6 +162,7 @@ class Backbone:
         self.jaeger = self._jaeger()
         self.prometheus = self._prometheus()
         self.alertmanager = self._alertmanager()
+        self.blackbox = self._blackbox() if web_health_url else None
 
     # ------------------------------------------------------------------ addresses
 
@@ -193,12 +200,12 @@ class Backbone:
 
     def start(self) -> Backbone:
         self._make_certs()
-        for process in (self.jaeger, self.prometheus, self.alertmanager, self.collector):
+        for process in self.processes():
             process.start()
         return self
 
     def stop(self) -> None:
-        for process in (self.collector, self.alertmanager, self.prometheus, self.jaeger):
+        for process in reversed(self.processes()):
             process.stop()
 
     def __enter__(self) -> Backbone:
@@ -212,7 +219,9 @@ class Backbone:
         self.stop()
 
     def processes(self) -> list[Process]:
-        return [self.collector, self.jaeger, self.prometheus, self.alertmanager]
+        """In start order: what receives before what sends."""
+        probe = [self.blackbox] if self.blackbox else []
+        return [self.jaeger, *probe, self.prometheus, self.alertmanager, self.collector]
 
     # ------------------------------------------------------------------ the four programs
 
@@ -289,13 +298,28 @@ class Backbone:
             "jaeger": p.jaeger_telemetry,
             "prometheus": p.prometheus,
             "alertmanager": p.alertmanager,
+            "web-availability": p.blackbox,
         }
         jobs = []
         for job in shipped["scrape_configs"]:
+            if job["job_name"] == "rabbitmq" and self.rabbitmq_metrics:
+                job["static_configs"][0]["targets"] = [self.rabbitmq_metrics]
+                job["params"]["vhost"] = ["/"]
+                jobs.append(job)
+                continue
             if job["job_name"] not in local_targets:
-                continue  # Grafana and RabbitMQ's plugin are not part of the local stack
-            for static in job["static_configs"]:
-                static["targets"] = [f"127.0.0.1:{local_targets[job['job_name']]}"]
+                continue  # Grafana is not part of the local stack
+            if job["job_name"] == "web-availability":
+                if not self.web_health_url:
+                    continue
+                # the probed URL is the target; the exporter's address is the relabelled __address__
+                job["static_configs"][0]["targets"] = [self.web_health_url]
+                for relabel in job["relabel_configs"]:
+                    if relabel.get("target_label") == "__address__":
+                        relabel["replacement"] = f"127.0.0.1:{p.blackbox}"
+            else:
+                for static in job["static_configs"]:
+                    static["targets"] = [f"127.0.0.1:{local_targets[job['job_name']]}"]
             jobs.append(job)
         shipped["global"].update(scrape_interval=self.interval, evaluation_interval=self.interval)
         alertmanagers = shipped["alerting"]["alertmanagers"][0]["static_configs"][0]
@@ -303,6 +327,13 @@ class Backbone:
         shipped["rule_files"] = [str(Path(self.rules_dir) / "*.yml")]
         shipped["scrape_configs"] = jobs
         return shipped
+
+    def _blackbox(self) -> Process:
+        argv = [debian_binary("prometheus-blackbox-exporter", "blackbox_exporter"),
+                f"--config.file={BLACKBOX_CONFIG}", f"--web.listen-address=127.0.0.1:{self.ports.blackbox}",
+                "--log.level=warn"]
+        return Process("blackbox-exporter", argv, dict(os.environ), self.workdir,
+                       f"http://127.0.0.1:{self.ports.blackbox}/-/healthy")
 
     def _alertmanager(self) -> Process:
         config = self.workdir / "alertmanager.yml"
@@ -440,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         backbone = Backbone(args.workdir, webhook_url=webhook.url, collector_env=sampling, ports=Ports(
             otlp_grpc=4317, otlp_http=4318, collector_health=13133, collector_telemetry=8888,
             collector_prometheus=8889, jaeger_otlp=14317, jaeger_query=16686, jaeger_query_grpc=16685,
-            jaeger_health=14133, jaeger_telemetry=14269, prometheus=9090, alertmanager=9093))
+            jaeger_health=14133, jaeger_telemetry=14269, prometheus=9090, alertmanager=9093, blackbox=9115),
+            web_health_url=f"http://{APP_ADDRESS}/health/", rabbitmq_metrics="127.0.0.1:15692")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
