@@ -17,6 +17,8 @@ from tracing.spans import MAX_ERROR_MESSAGE, error_code
 
 # The span context an untrusted HTTP caller sent, kept for the request's span to link to.
 CALLER_SPAN_CONTEXT = context_api.create_key("alexandrite-caller-span-context")
+
+
 def capture() -> dict:
     """The current trace context as a W3C carrier dict (empty when nothing is being traced)."""
     carrier: dict = {}
