@@ -138,8 +138,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Basic first: an anonymous API call gets 401 with a WWW-Authenticate challenge.
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic first: an anonymous API call gets 401 with a WWW-Authenticate challenge, one no
+        # browser answers with a prompt; from a browser, Basic needs CSRF (jewelry/basic_auth.py).
+        "jewelry.basic_auth.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
