@@ -1,4 +1,4 @@
-"""How many audit rows callers who saw nothing may write (docs/threat-model.md, "The audit's size").
+"""How many audit rows callers who saw nothing may write (docs/jaeger-access.md, "The audit log").
 
 A request to Jaeger or the support console that was sent to the login page or refused
 saw no trace data; its row only says that someone knocked. Such rows are written up to
