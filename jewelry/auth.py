@@ -5,7 +5,8 @@ then asks for the user's role groups. ``RolesBackend.get_user`` reads both in on
 statement (the user row joined to its groups), and ``roles_of`` finds them already
 on the user. Plain SQL on purpose: the ORM would rebuild the joined query on every
 request, which costs more CPU than the query it saves. ``authenticate`` refuses
-names PostgreSQL cannot hold and throttles repeated failures (jewelry.login_throttle).
+names PostgreSQL cannot hold, throttles repeated failures (jewelry.login_throttle) and
+does not hash a password it verified a moment ago again (jewelry.verified_passwords).
 """
 
 from functools import cache
@@ -15,7 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from jewelry import login_throttle
+from jewelry import login_throttle, verified_passwords
 from jewelry.client_address import client_address
 from jewelry.roles import GROUP_ROLES, remember_roles
 
@@ -44,12 +45,25 @@ class RolesBackend(ModelBackend):
         keys = login_throttle.keys_for(username, client_address(request) if request else None)
         counts = login_throttle.check(keys)
         # PostgreSQL text cannot hold NUL: no such user can exist, and asking would raise.
-        user = None if "\x00" in username else super().authenticate(request, username, password, **kwargs)
+        user = None if "\x00" in username else self._user_with_password(username, password)
         if user is None:
             login_throttle.failed(keys, counts)
         else:
             login_throttle.succeeded(keys, counts)
         return user
+
+    def _user_with_password(self, username: str, password: str):
+        """ModelBackend.authenticate, except that a password verified a moment ago is not hashed again."""
+        try:
+            user = User._default_manager.get_by_natural_key(username)
+        except User.DoesNotExist:
+            User().set_password(password)  # as Django does: as slow whether the name exists or not
+            return None
+        if not verified_passwords.recently_verified(user, password):
+            if not user.check_password(password):
+                return None
+            verified_passwords.remember(user, password)
+        return user if self.user_can_authenticate(user) else None
 
     def get_user(self, user_id):
         try:

@@ -138,8 +138,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Basic first: an anonymous API call gets 401 with a WWW-Authenticate challenge.
-        "rest_framework.authentication.BasicAuthentication",
+        # Basic first: an anonymous API call gets 401 with a WWW-Authenticate challenge, one no
+        # browser answers with a prompt; from a browser, Basic needs CSRF (jewelry/basic_auth.py).
+        "jewelry.basic_auth.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -304,6 +305,13 @@ LOGIN_THROTTLE_CACHE = "default"
 LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=10)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=50)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# A right password is not hashed again for this long (jewelry.verified_passwords): HTTP Basic
+# checks it on every request. Kept in each process's memory on purpose, never in the shared
+# cache: each worker hashes once per user and period.
+VERIFIED_PASSWORD_SECONDS = env.int("VERIFIED_PASSWORD_SECONDS", default=5 * 60)
+VERIFIED_PASSWORD_CACHE = "verified_passwords"
+CACHES[VERIFIED_PASSWORD_CACHE] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "verified-passwords", "OPTIONS": {"MAX_ENTRIES": 10_000}}
 # Order ids in paths are bigints (jewelry/converters.py): documented as such, the range included.
 SPECTACULAR_SETTINGS["PATH_CONVERTER_OVERRIDES"] = {
     "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1},

@@ -4,6 +4,8 @@ The access proxy (deploy/nginx/jaeger-proxy.conf) asks ``jaeger_access`` before 
 request it passes to Jaeger (nginx ``auth_request``): 204 lets it through, 401 sends
 the user to the login page, 403 refuses. Each answer is written to ``JaegerAccessLog``;
 a URI with control characters (a NUL) is refused for everyone and audited, escaped.
+Every allowed look is audited; a refused or anonymous one, which saw nothing, within a
+budget (``tracing.audit_budget``) and with its URI cut shorter.
 """
 
 import posixpath
@@ -17,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from jewelry.client_address import client_address
 from jewelry.roles import Role, has_role
+from tracing import audit_budget
 from tracing.models import MAX_SEARCH_LENGTH, MAX_URI_LENGTH, JaegerAccessLog
 
 JAEGER_ROLES = (Role.SUPPORT, Role.DEVELOPER)
@@ -37,6 +40,8 @@ Decision = JaegerAccessLog.Decision
 # search_service of the audit rows written for the support console's pages (not Jaeger's).
 CONSOLE = "support-console"
 STATUS_OF = {Decision.ALLOWED: 204, Decision.REFUSED: 403, Decision.LOGIN: 401}
+# What a row of a look that saw nothing keeps of its URI and search: enough to tell a probe.
+MAX_REFUSED_TEXT_LENGTH = 256
 
 
 @dataclass(frozen=True)
@@ -111,17 +116,24 @@ def check_jaeger_access(*, user, method: str, uri: str, remote_addr: str | None)
                           search_tags=_escaped(look.search_tags)[:MAX_SEARCH_LENGTH])
         uri, method = _escaped(uri), _escaped(method)
     if not look.is_asset:
-        JaegerAccessLog.objects.create(
-            user_id=getattr(user, "pk", None) if decision != Decision.LOGIN else None,
-            method=method[:10].upper(),
-            uri=uri[:MAX_URI_LENGTH],
-            trace_id=look.trace_id,
-            search_service=look.search_service,
-            search_tags=look.search_tags,
-            decision=decision,
-            remote_addr=remote_addr,
-        )
+        _audit(user=user, decision=decision, method=method, uri=uri, remote_addr=remote_addr,
+               trace_id=look.trace_id, search_service=look.search_service, search_tags=look.search_tags)
     return decision
+
+
+def _audit(*, user, decision: str, method: str, uri: str, remote_addr: str | None, trace_id: str,
+           search_service: str, search_tags: str) -> None:
+    """One audit row; a look that saw nothing only within its caller's budget, its texts cut shorter."""
+    user_id = getattr(user, "pk", None) if decision != Decision.LOGIN else None
+    if decision != Decision.ALLOWED:
+        if not audit_budget.may_write(user_id=user_id, remote_addr=remote_addr):
+            return
+        uri, search_tags = uri[:MAX_REFUSED_TEXT_LENGTH], search_tags[:MAX_REFUSED_TEXT_LENGTH]
+    JaegerAccessLog.objects.create(
+        user_id=user_id, method=method[:10].upper(), uri=uri[:MAX_URI_LENGTH], trace_id=trace_id[:32],
+        search_service=search_service, search_tags=search_tags[:MAX_SEARCH_LENGTH],
+        decision=decision, remote_addr=remote_addr,
+    )
 
 
 def audit_console_view(*, user, method: str, uri: str, remote_addr: str | None, trace_id: str = "",
@@ -133,12 +145,8 @@ def audit_console_view(*, user, method: str, uri: str, remote_addr: str | None, 
     by default, the console's rule (``jaeger_access_decision``).
     """
     decision = decision or jaeger_access_decision(user)
-    JaegerAccessLog.objects.create(
-        user_id=user.pk if decision != Decision.LOGIN else None, method=method[:10].upper(),
-        uri=uri[:MAX_URI_LENGTH], trace_id=trace_id[:32],
-        search_service=CONSOLE, search_tags=looked_for[:MAX_SEARCH_LENGTH],
-        decision=decision, remote_addr=remote_addr,
-    )
+    _audit(user=user, decision=decision, method=method, uri=uri, remote_addr=remote_addr,
+           trace_id=trace_id, search_service=CONSOLE, search_tags=looked_for)
     return decision
 
 

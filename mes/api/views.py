@@ -1,12 +1,13 @@
 """MES API (operators; B2B partners read with an API key): the work queue and the workshop steps."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jewelry.basic_auth import BasicAuthentication
 from jewelry.roles import Role, require_roles
 from mes import selectors, services
 from mes.api.serializers import JobOutput, QueueItemOutput
