@@ -234,7 +234,8 @@ STUCK_ORDER_DEADLINES_SECONDS = {
 }
 
 # --- tracing -------------------------------------------------------------------------
-JAEGER_UI_URL = env("JAEGER_UI_URL", default="http://localhost:16686")
+# Jaeger's UI for people (behind the access proxy); unset, trace links open the support console.
+JAEGER_UI_URL = env("JAEGER_UI_URL", default="")
 TRACING_ENABLED = env.bool("TRACING_ENABLED", default=True)
 # SQL on traces (docs/tracing.md, "SQL"): "slow" puts statement counts and time on each request's
 # and task's span and makes a span only of a slow or failed statement; "all" a span of every one.
