@@ -6,10 +6,12 @@ No PostgreSQL, RabbitMQ or collector: SQLite files, eager tasks, local files, sp
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -132,6 +134,41 @@ def test_bin_demo_serves_an_order_from_upload_to_price_on_sqlite(tmp_path):
     assert "created user 'seller'" in output
     assert f"support console: http://{base.removeprefix('http://')}/support/" in output
     assert "'support' and 'developer'" in output
+
+
+def test_simulated_orders_go_through_the_served_demo_and_their_traces_reach_its_console(tmp_path):
+    # Seed 3 draws: two orders without failure, a model MES refuses (then a good one), an abandoned one.
+    with served_demo(tmp_path) as base:
+        run = subprocess.run([sys.executable, "manage.py", "simulate_orders", "--base-url", base,
+                              "--orders", "4", "--failure-share", "0.5", "--seed", "3"],
+                             cwd=ROOT, env=_person_env(tmp_path), capture_output=True, text=True, timeout=600)
+        statuses = {order_id: _call(base, "GET", f"/api/v1/crm/orders/{order_id}/", "support")[1]["status"]
+                    for order_id in range(1, 5)}
+        console = _console(base)
+        journey = _wait_until(lambda: _journey_with_spans(console, f"{base}/support/orders/3/"),
+                              "the journey of order 3 never showed its traces' spans")
+
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"CANCELLED\s+1\n\s+CLOSED\s+3\n", run.stdout), run.stdout
+    assert re.search(r"model_not_watertight\s+2\n", run.stdout), run.stdout
+    assert f"3 broken_model model_not_watertight {base}/support/orders/3/" in run.stdout
+    assert f"4 abandoned_model model_not_watertight {base}/support/orders/4/" in run.stdout
+    assert "100%" in run.stderr and "INFO" not in run.stderr + run.stdout  # a progress bar, no log lines
+    assert statuses == {1: "CLOSED", 2: "CLOSED", 3: "CLOSED", 4: "CANCELLED"}
+    assert "run/mes.price_order" in journey and "model_not_watertight" in journey
+    assert "Trace not found" not in journey
+
+
+def _person_env(tmp_path: Path) -> dict:
+    """The shell of a person running a second command beside the demo (no test databases)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith("DATABASE_URL") and not k.startswith("OTEL_")}
+    return env | {"ALEXANDRITE_VAR_DIR": str(tmp_path / "simulator")}
+
+
+def _journey_with_spans(console: requests.Session, url: str) -> str:
+    page = console.get(url, timeout=30).text
+    return page if 'class="span ' in page and "Trace not found" not in page else ""
 
 
 def test_the_demos_detector_marks_an_order_past_its_deadline_stuck(tmp_path):
