@@ -88,9 +88,10 @@ class DemoServer:
     def _signed_in(self, username: str) -> requests.Session:
         session, login = requests.Session(), f"{self.base_url}/accounts/login/"
         session.get(login, timeout=REQUEST_TIMEOUT_SECONDS)  # the form's CSRF cookie
-        answer = session.post(login, allow_redirects=False, timeout=REQUEST_TIMEOUT_SECONDS,
-                              headers={"Referer": login}, data={"username": username, "password": DEMO_PASSWORD,
-                                    "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")})
+        form = {"username": username, "password": DEMO_PASSWORD,
+                "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")}
+        answer = session.post(login, data=form, headers={"Referer": login}, allow_redirects=False,
+                              timeout=REQUEST_TIMEOUT_SECONDS)
         if answer.status_code != 302:
             raise CommandError(f"The demo user {username!r} cannot sign in at {self.base_url} "
                                f"(HTTP {answer.status_code}): run manage.py seed_demo for that server "
