@@ -86,8 +86,10 @@ for _db in DATABASES.values():
     # checked and replaced at a request's first query, instead of failing it with a 500.
     _db.setdefault("CONN_HEALTH_CHECKS", env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True))
     if _db["ENGINE"].endswith("sqlite3"):
-        # SQLite waits for a writer instead of failing at once under the eager demo.
-        _db.setdefault("OPTIONS", {})["timeout"] = 20
+        # SQLite waits for a writer instead of failing at once under the eager demo; a transaction
+        # takes the write lock when it begins (IMMEDIATE), since one that began reading cannot wait
+        # for it later ("database is locked" at once, as the demo's server and detector both write).
+        _db.setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 DATABASE_ROUTERS = ["jewelry.routers.SystemDatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -235,7 +237,8 @@ STUCK_ORDER_DEADLINES_SECONDS = {
 }
 
 # --- tracing -------------------------------------------------------------------------
-JAEGER_UI_URL = env("JAEGER_UI_URL", default="http://localhost:16686")
+# Jaeger's UI for people (behind the access proxy); unset, trace links open the support console.
+JAEGER_UI_URL = env("JAEGER_UI_URL", default="")
 TRACING_ENABLED = env.bool("TRACING_ENABLED", default=True)
 # SQL on traces (docs/tracing.md, "SQL"): "slow" puts statement counts and time on each request's
 # and task's span and makes a span only of a slow or failed statement; "all" a span of every one.

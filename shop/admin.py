@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from jewelry.admin import OutboxAdmin, ReadOnlyAdmin
 from shop.models import Order, OrderStatusChange, ShopOutbox
-from tracing.links import order_traces_url, trace_url
+from tracing.links import jaeger_ui_url, order_traces_url, trace_url
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -95,7 +95,8 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description="all traces of this order")
     def traces_link(self, order):
-        return format_html('<a href="{}" target="_blank">Search Jaeger</a>', order_traces_url(order.pk))
+        label = "Search Jaeger" if jaeger_ui_url() else "Its journey in the support console"
+        return format_html('<a href="{}" target="_blank">{}</a>', order_traces_url(order.pk), label)
 
 
 @admin.register(OrderStatusChange)

@@ -169,7 +169,12 @@ COMMAND_BAD_INPUT = {
     ],
     "create_api_client": [([""], "not blank"), (["   "], "not blank")],
     "seed_demo": [([], "run manage.py migrate first")],  # on a database never migrated
-    "simulate_orders": [(["--orders", "-1"], "--orders must be >= 0")],
+    "simulate_orders": [
+        (["--orders", "-1"], "--orders must be >= 0"),
+        (["--base-url", "localhost:8000"], "must start with http://"),
+        (["--base-url", _dead_url()], "start the demo first with bin/demo"),  # nothing listens there
+    ],
+    "detect_stuck_orders": [(["--every", "0"], "--every must be over 0")],
     "test": [(["--no-such-option"], "unrecognized arguments: --no-such-option")],
 }
 

@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.journey import order_journey
@@ -19,7 +20,7 @@ from jewelry.errors import NotFound
 from jewelry.roles import Role, has_role
 from shop.models import Order, OrderStatusChange
 from tracing import access
-from tracing.links import trace_url
+from tracing.links import jaeger_ui_url, trace_url
 from tracing.waterfall import lookup, span_source, waterfall
 
 LIST_LIMIT = 50
@@ -62,7 +63,7 @@ def _find(by: str, term: str):
     if by == "trace":
         change = OrderStatusChange.objects.filter(trace_id=term.lower()).only("order_id").first()
         if change is not None:
-            return redirect("support:order", order_id=change.order_id), [], ""
+            return redirect(f"{reverse('support:order', args=[change.order_id])}#trace-{term.lower()}"), [], ""
         return None, [], f"No status change of any order was made in trace {term}."
     orders = list(Order.objects.filter(customer_id=int(term)).order_by("-created_at")[:LIST_LIMIT])
     return None, orders, "" if orders else f"Customer {term} has no orders."
@@ -97,7 +98,7 @@ def _traces(journey) -> tuple[object, list[dict]]:
             "lookup": found, "rows": rows, "services": sorted({row.span.service for row in rows}),
             "steps": [stage.status for stage in journey.stages if stage.trace_id == trace_id],
             "failed": [row.span for row in rows if row.span.failed],
-            "jaeger_url": trace_url(trace_id) if source is not None and not source.is_demo_store else "",
+            "jaeger_url": trace_url(trace_id) if jaeger_ui_url() else "",  # else the trace is here already
         })
     return source, traces
 

@@ -1,6 +1,7 @@
 """CRM: sellers and support find orders, read the full history with trace links, annotate, cancel."""
 
 import pytest
+from django.test import Client
 
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
@@ -91,3 +92,24 @@ def test_cancelling_a_priced_order_cancels_its_mes_job(api, customer, seller, op
     api(seller).post(f"/api/v1/crm/orders/{order_id}/cancel/")
 
     assert api(operator).get(f"/api/v1/mes/orders/{order_id}/").json()["status"] == S.CANCELLED
+
+
+def test_without_a_jaeger_ui_every_trace_link_opens_the_support_console(api, customer, support, settings,
+                                                                       admin_client):
+    settings.JAEGER_UI_URL = ""
+    order_id = submitted_order(api(customer), cube_stl(10))
+
+    detail = api(support).get(f"/api/v1/crm/orders/{order_id}/").json()
+    first = detail["history"][0]
+    console = Client()
+    console.force_login(support)
+    opened = console.get(first["trace_url"])
+    journey = console.get(detail["traces_url"]).content.decode()
+    admin_page = admin_client.get(f"/admin/shop/order/{order_id}/change/").content.decode()
+
+    assert first["trace_url"] == f"/support/?by=trace&find={first['trace_id']}"
+    assert opened["Location"] == f"/support/orders/{order_id}/#trace-{first['trace_id']}"
+    assert detail["traces_url"] == f"/support/orders/{order_id}/"
+    assert f'id="trace-{first["trace_id"]}"' in journey and "Open in Jaeger" not in journey
+    assert f'href="/support/?by=trace&amp;find={first["trace_id"]}"' in admin_page
+    assert f'href="/support/orders/{order_id}/"' in admin_page and "Search Jaeger" not in admin_page

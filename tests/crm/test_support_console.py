@@ -64,7 +64,8 @@ def test_find_by_order_trace_and_customer_id(api, customer, support):
     console = browser(support)
 
     assert console.get("/support/", {"by": "order", "find": order_id})["Location"] == f"/support/orders/{order_id}/"
-    assert console.get("/support/", {"by": "trace", "find": trace_id})["Location"] == f"/support/orders/{order_id}/"
+    assert console.get("/support/", {"by": "trace", "find": trace_id})["Location"] == (
+        f"/support/orders/{order_id}/#trace-{trace_id}")
     by_customer = console.get("/support/", {"by": "customer", "find": customer.pk})
     assert f'href="/support/orders/{order_id}/"' in by_customer.content.decode()
     for not_an_id in ("abc", "9" * 30, "\u00b2"):  # letters, past a bigint, a non-ASCII digit

@@ -4,7 +4,7 @@ MES prices an order, its answer to the shop is purged from the queue (the way a
 deleted queue or a broker restart without persistence loses it), and the detector
 (the service behind the beat task) tells MES the order is stuck; a real MES worker
 finds its lost answer and sends it again, and a real shop worker records the price.
-Also: the traffic generator drives orders through real workers.
+Also: the traffic generator drives orders through a live server and real workers.
 """
 
 import io
@@ -53,12 +53,13 @@ def test_price_lost_between_mes_and_the_shop_is_sent_again_and_recorded(api, cus
     assert "mes.check_stuck_orders" in worker_log
 
 
-def test_traffic_generator_drives_orders_through_real_workers():
+def test_traffic_generator_drives_orders_through_real_workers(live_server):
     purge_queues()
+    call_command("seed_demo", stdout=io.StringIO())
     out = io.StringIO()
     with publishing_to(), celery_worker(concurrency=2) as worker:
-        call_command("simulate_orders", orders=6, failure_share=0.5, seed=7, timeout=60, no_progress=True,
-                     stdout=out)
+        call_command("simulate_orders", base_url=live_server.url, orders=6, failure_share=0.5, seed=7,
+                     timeout=60, no_progress=True, stdout=out)
         worker_log = worker.log()
 
     report = out.getvalue()

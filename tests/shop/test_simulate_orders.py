@@ -1,11 +1,15 @@
-"""The traffic generator drives orders through their whole life and reports what went wrong, with traces."""
+"""The traffic generator drives orders through their whole life over HTTP and reports what went wrong.
+
+It runs against a live server of the test databases, signed in as the demo users; the
+embedded demo's own run (SQLite, the console showing the traces) is in tests/test_embedded_demo.py.
+"""
 
 import io
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from jewelry.lifecycle import OrderStatus as S
 from shop.models import Order
@@ -13,7 +17,13 @@ from tracing import attributes as A
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
-TRACE_ID = re.compile(r"\b[0-9a-f]{32}\b")
+JOURNEY = re.compile(r"(https?://\S+)/support/orders/(\d+)/$")
+
+
+@pytest.fixture
+def server(live_server):
+    call_command("seed_demo", stdout=io.StringIO())
+    return live_server.url
 
 
 def simulate(**options) -> str:
@@ -22,8 +32,8 @@ def simulate(**options) -> str:
     return out.getvalue()
 
 
-def test_orders_without_failures_all_end_closed():
-    report = simulate(orders=3, failure_share=0, seed=1)
+def test_orders_without_failures_all_end_closed(server):
+    report = simulate(base_url=server, orders=3, failure_share=0, seed=1)
 
     assert list(Order.objects.values_list("status", flat=True)) == [S.CLOSED] * 3
     assert re.search(rf"{S.CLOSED}\s+3", report)
@@ -34,27 +44,25 @@ def test_orders_without_failures_all_end_closed():
                              S.CLOSED]
 
 
-def test_failures_are_summed_up_by_code_with_the_trace_of_each(spans):
-    report = simulate(orders=8, failure_share=1, seed=5)
+def test_failures_are_summed_up_by_code_with_the_journey_of_each(server, support, spans):
+    report = simulate(base_url=server, orders=8, failure_share=1, seed=5)
 
     statuses = set(Order.objects.values_list("status", flat=True))
     assert statuses <= {S.CLOSED, S.CANCELLED}
-    failures = report.split("Failures (order, kind, code, trace):")[1].strip().splitlines()
+    failures = report.split("Failures (order, kind, code, journey):")[1].strip().splitlines()[:8]
     assert len(failures) == 8
-    assert all(TRACE_ID.search(line) for line in failures)
-    # The trace named for a refused model is the one where MES refused it.
+    assert all(JOURNEY.search(line) for line in failures)
+    # A refused model's line links the journey of the order where the server recorded that refusal.
     refused = next(line for line in failures if "broken_model" in line or "abandoned_model" in line)
-    _, _, code, trace_id = refused.split()[:4]
-    in_trace = [span for span in spans.get_finished_spans()
-                if format(span.context.trace_id, "032x") == trace_id]
-    assert any(span.attributes.get(A.ERROR_TYPE) == code for span in in_trace)
-
-
-def test_users_are_created_once_and_reused():
-    simulate(orders=1, failure_share=0, seed=1, customers=2)
-    simulate(orders=1, failure_share=0, seed=2, customers=2)
-
-    assert User.objects.filter(username__startswith="sim-customer-").count() == 2
+    order_id, _, code = refused.split()[:3]
+    assert JOURNEY.search(refused).groups() == (server, order_id)
+    of_the_order = [span for span in spans.get_finished_spans()
+                    if span.attributes.get(A.ORDER_ID) == int(order_id)]
+    assert any(span.attributes.get(A.ERROR_TYPE) == code for span in of_the_order)
+    console = Client()
+    console.force_login(support)
+    journey = console.get(f"/support/orders/{order_id}/").content.decode()
+    assert f"<title>Order {order_id} · Alexandrite</title>" in journey
 
 
 def test_nonsense_options_are_refused():

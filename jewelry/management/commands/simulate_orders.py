@@ -1,40 +1,32 @@
-"""Drives N orders through their whole life over the real HTTP APIs: the demo, and the benchmarks' load.
+"""Drives N orders through their whole life over the HTTP APIs of a running server: the demo, and load.
 
-Customers, sellers and operators act through Django's test client (every request
-goes through the middleware, the permissions and the tracing like real traffic);
-each request runs under a span of the generator, so a failure's trace id is known.
-Works eagerly (embedded mode, SQLite) and against a real broker and workers: between
-steps it waits, reading the databases, until the messages have done their work.
+It signs in as the demo users (``manage.py seed_demo``: customer, seller, operator), so
+every request goes through the server's middleware, permissions and tracing like real
+traffic, and its spans land where that server keeps them: against ``bin/demo`` the support
+console shows each simulated order's journey with its traces. Between steps it asks the
+APIs until the messages have done their work (at once in the eager demo, a little later
+with a broker and workers).
 """
 
-import logging
+import os
 import random
 import time
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.contrib.auth.models import User
-from django.core.files.uploadedfile import SimpleUploadedFile
+import requests
 from django.core.management.base import BaseCommand, CommandError
-from django.test import Client, override_settings
 from tqdm import tqdm
 
+from jewelry.demo_accounts import DEMO_PASSWORD
 from jewelry.lifecycle import OrderStatus
-from jewelry.management.preconditions import require_migrated
-from jewelry.roles import Role, create_user
 from jewelry.sample_models import cube_stl
-from mes.models import ManufacturingJob
-from shop.models import Order
-from tracing import attributes as A
-from tracing import propagation, spans
-from tracing.links import trace_url
 
 S = OrderStatus
 FAILURE_KINDS = ("broken_model", "abandoned_model", "bad_upload", "operator_conflict")
 OPERATOR_STEPS = ("take", "complete", "packaging", "ship")
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.2
+REQUEST_TIMEOUT_SECONDS = 30
 
 
 @dataclass
@@ -42,15 +34,11 @@ class Failure:
     order_id: int | None
     kind: str
     code: str
-    trace_id: str
 
 
 @dataclass
 class SimulatedOrder:
     number: int
-    customer: Client
-    seller: Client
-    operators: list[Client]
     model_size_mm: float
     failure_kind: str = ""
     id: int | None = None
@@ -63,105 +51,139 @@ class Summary:
     errors: Counter = field(default_factory=Counter)
     failures: list[Failure] = field(default_factory=list)
     timed_out: list[int] = field(default_factory=list)
+    order_ids: list[int] = field(default_factory=list)
 
 
 class UnexpectedAnswer(Exception):
     """An API call did not answer as the script expected: that order's life ends here."""
 
 
+class DemoServer:
+    """The server's APIs as the demo users, each signed in once through the login form.
+
+    A session, not HTTP Basic on every call: Basic checks the password (a deliberately slow
+    hash) on each request, which made the polling between steps the run's bottleneck.
+    """
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.sessions: dict[str, requests.Session] = {}
+
+    def call(self, username: str, method: str, path: str, **kwargs) -> tuple[int, dict]:
+        response = self.sessions[username].request(method, self.base_url + path,
+                                                   timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
+        is_json = response.headers.get("Content-Type", "").startswith("application/json")
+        return response.status_code, response.json() if is_json else {}
+
+    def sign_in(self) -> None:
+        """Refuse in one line, before any order, a server that is not there or has no demo users."""
+        try:
+            requests.get(f"{self.base_url}/health/live/", timeout=5)
+        except requests.ConnectionError:
+            raise CommandError(f"Nothing answers at {self.base_url}: start the demo first with bin/demo "
+                               "(in another terminal), or pass its address with --base-url.") from None
+        for username in ("customer", "seller", "operator"):
+            self.sessions[username] = self._signed_in(username)
+
+    def _signed_in(self, username: str) -> requests.Session:
+        session, login = requests.Session(), f"{self.base_url}/accounts/login/"
+        session.get(login, timeout=REQUEST_TIMEOUT_SECONDS)  # the form's CSRF cookie
+        form = {"username": username, "password": DEMO_PASSWORD,
+                "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")}
+        answer = session.post(login, data=form, headers={"Referer": login}, allow_redirects=False,
+                              timeout=REQUEST_TIMEOUT_SECONDS)
+        if answer.status_code != 302:
+            raise CommandError(f"The demo user {username!r} cannot sign in at {self.base_url} "
+                               f"(HTTP {answer.status_code}): run manage.py seed_demo for that server "
+                               "(bin/demo does).")
+        # The API checks CSRF on a session's POSTs, as it would a browser's.
+        session.headers.update({"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": login})
+        return session
+
+    def journey_url(self, order_id: int) -> str:
+        return f"{self.base_url}/support/orders/{order_id}/"
+
+
 class Simulation:
     """The orders' lives as generators: each yields a condition to wait for before its next step."""
 
-    def __init__(self, *, orders: int, failure_share: float, timeout: float, rng: random.Random,
-                 customers: list[Client], sellers: list[Client], operators: list[Client]):
+    def __init__(self, server: DemoServer, *, orders: int, failure_share: float, timeout: float,
+                 rng: random.Random):
+        self.server = server
         self.timeout = timeout
         self.summary = Summary()
         self.orders = [
-            SimulatedOrder(
-                number=n, customer=rng.choice(customers), seller=rng.choice(sellers),
-                operators=rng.sample(operators, min(2, len(operators))), model_size_mm=rng.uniform(6, 14),
-                failure_kind=rng.choice(FAILURE_KINDS) if rng.random() < failure_share else "",
-            )
+            SimulatedOrder(number=n, model_size_mm=rng.uniform(6, 14),
+                           failure_kind=rng.choice(FAILURE_KINDS) if rng.random() < failure_share else "")
             for n in range(orders)
         ]
 
     # --- requests ------------------------------------------------------------------------
 
-    def request(self, order: SimulatedOrder, client: Client, step: str, path: str, *, expect: int,
-                **kwargs) -> tuple[dict, str]:
-        """One POST in its own trace: the answer's JSON and the trace id. Unexpected answers end the order."""
-        attributes = {A.ORDER_ID: order.id} if order.id is not None else {}
-        with spans.order_span(f"simulate {step}", attributes=attributes):
-            response = client.post(path, headers=propagation.capture(), **kwargs)
-            trace_id = spans.current_trace_id()
-        body = response.json() if response.headers.get("Content-Type") == "application/json" else {}
-        if response.status_code == expect:
-            return body, trace_id
-        self.fail(order, order.failure_kind or "unexpected", body.get("code", f"http_{response.status_code}"),
-                  trace_id)
-        raise UnexpectedAnswer(f"{step} answered {response.status_code}, not {expect}")
+    def request(self, order: SimulatedOrder, username: str, path: str, *, expect: int, **kwargs) -> dict:
+        """One POST; its answer's JSON. An unexpected answer is a failure of the order and ends its life."""
+        status, body = self.server.call(username, "POST", path, **kwargs)
+        if status == expect:
+            return body
+        self.fail(order, order.failure_kind or "unexpected", body.get("code", f"http_{status}"))
+        raise UnexpectedAnswer(f"POST {path} answered {status}, not {expect}")
 
-    def fail(self, order: SimulatedOrder, kind: str, code: str, trace_id: str) -> None:
+    def fail(self, order: SimulatedOrder, kind: str, code: str) -> None:
         self.summary.errors[code] += 1
-        self.summary.failures.append(Failure(order.id, kind, code, trace_id))
+        self.summary.failures.append(Failure(order.id, kind, code))
 
-    def upload(self, order: SimulatedOrder, content: bytes, name: str, *,
-               expect: int = 200) -> tuple[dict, str]:
-        return self.request(order, order.customer, "upload model", f"/api/v1/shop/orders/{order.id}/model/",
-                            expect=expect, data={"file": SimpleUploadedFile(name, content)})
+    def upload(self, order: SimulatedOrder, content: bytes, name: str, *, expect: int = 200) -> dict:
+        return self.request(order, "customer", f"/api/v1/shop/orders/{order.id}/model/", expect=expect,
+                            files={"file": (name, content)})
 
-    def upload_and_submit(self, order: SimulatedOrder, content: bytes) -> str:
-        """Upload a model (after a refusal: a new one) and submit it; returns the submit's trace id."""
+    def upload_and_submit(self, order: SimulatedOrder, content: bytes) -> None:
+        """Upload a model (after a refusal: a new one) and submit it."""
         self.upload(order, content, "ring.stl")
-        _, trace_id = self.request(order, order.customer, "submit", f"/api/v1/shop/orders/{order.id}/submit/",
-                                   expect=202)
-        return trace_id
+        self.request(order, "customer", f"/api/v1/shop/orders/{order.id}/submit/", expect=202)
 
     def seller_action(self, order: SimulatedOrder, action: str) -> None:
-        self.request(order, order.seller, action, f"/api/v1/crm/orders/{order.id}/{action}/", expect=200)
+        self.request(order, "seller", f"/api/v1/crm/orders/{order.id}/{action}/", expect=200)
 
-    def operator_step(self, order: SimulatedOrder, operator: Client, step: str, *, expect: int = 200):
-        return self.request(order, operator, step, f"/api/v1/mes/orders/{order.id}/{step}/", expect=expect)
+    def operator_step(self, order: SimulatedOrder, step: str, *, expect: int = 200) -> dict:
+        return self.request(order, "operator", f"/api/v1/mes/orders/{order.id}/{step}/", expect=expect)
+
+    # --- what the APIs say now ---------------------------------------------------------------
+
+    def shop_order(self, order: SimulatedOrder) -> dict:
+        return self.server.call("customer", "GET", f"/api/v1/shop/orders/{order.id}/")[1]
+
+    def job_status(self, order: SimulatedOrder) -> str:
+        """The MES job's status ("" until the approval's message has made the job known to MES)."""
+        return self.server.call("operator", "GET", f"/api/v1/mes/orders/{order.id}/")[1].get("status", "")
 
     # --- one order's life ------------------------------------------------------------------
 
     def life(self, order: SimulatedOrder):
-        created, _ = self.request(order, order.customer, "create order", "/api/v1/shop/orders/", expect=201,
-                                  data={"metal": "gold_18k"}, content_type="application/json")
+        created = self.request(order, "customer", "/api/v1/shop/orders/", expect=201,
+                               json={"metal": "gold_18k"})
         order.id = created["id"]
-        good_model = cube_stl(order.model_size_mm)
         if order.failure_kind == "bad_upload":
-            refused, trace_id = self.upload(order, b"not a model", "ring.txt", expect=400)
-            self.fail(order, order.failure_kind, refused["code"], trace_id)
-        if order.failure_kind in ("broken_model", "abandoned_model"):
-            trace_id = self.upload_and_submit(order, cube_stl(order.model_size_mm, drop_triangles=2))
-            yield lambda: self.shop_order(order).error_code != ""
-            self.fail(order, order.failure_kind, self.shop_order(order).error_code, trace_id)
+            refused = self.upload(order, b"not a model", "ring.txt", expect=400)
+            self.fail(order, order.failure_kind, refused["code"])
+        if order.failure_kind in ("broken_model", "abandoned_model"):  # an open cube: MES refuses it
+            self.upload_and_submit(order, cube_stl(order.model_size_mm, drop_triangles=2))
+            yield lambda: self.shop_order(order).get("error_code", "") != ""
+            self.fail(order, order.failure_kind, self.shop_order(order)["error_code"])
             if order.failure_kind == "abandoned_model":
                 self.seller_action(order, "cancel")
                 return
-        self.upload_and_submit(order, good_model)
-        yield lambda: self.shop_order(order).status == S.PRICE_CALCULATED
+        self.upload_and_submit(order, cube_stl(order.model_size_mm))
+        yield lambda: self.shop_order(order).get("status") == S.PRICE_CALCULATED
         self.seller_action(order, "approve")
-        yield lambda: self.job_stage(order) == S.MANUFACTURING_APPROVED
-        first, second = order.operators[0], order.operators[-1]
-        self.operator_step(order, first, "take")
-        if order.failure_kind == "operator_conflict":  # a colleague clicks "take" a moment too late
-            refused, trace_id = self.operator_step(order, second, "take", expect=409)
-            self.fail(order, order.failure_kind, refused["code"], trace_id)
+        yield lambda: self.job_status(order) == S.MANUFACTURING_APPROVED
+        self.operator_step(order, "take")
+        if order.failure_kind == "operator_conflict":  # "take" clicked again on a job already taken
+            refused = self.operator_step(order, "take", expect=409)
+            self.fail(order, order.failure_kind, refused["code"])
         for step in OPERATOR_STEPS[1:]:
-            self.operator_step(order, first, step)
-        yield lambda: self.shop_order(order).status == S.SHIPPED
+            self.operator_step(order, step)
+        yield lambda: self.shop_order(order).get("status") == S.SHIPPED
         self.seller_action(order, "close")
-
-    @staticmethod
-    def shop_order(order: SimulatedOrder) -> Order:
-        return Order.objects.only("status", "error_code").get(pk=order.id)
-
-    @staticmethod
-    def job_stage(order: SimulatedOrder) -> str:
-        stages = ManufacturingJob.objects.filter(order_id=order.id).values_list("stage", flat=True)
-        return stages.first() or ""
 
     # --- the driver ------------------------------------------------------------------------
 
@@ -186,73 +208,51 @@ class Simulation:
                     progress.update(1)
             if not moved:
                 time.sleep(POLL_SECONDS)
-        ids = [order.id for order in self.orders if order.id is not None]
-        self.summary.statuses.update(Order.objects.filter(pk__in=ids).values_list("status", flat=True))
+        self.summary.order_ids = [order.id for order in self.orders if order.id is not None]
+        self.summary.statuses.update(self.shop_order(order)["status"] for order in self.orders
+                                     if order.id is not None)
         return self.summary
 
 
-@contextmanager
-def _quiet_refusals():
-    logger = logging.getLogger("django.request")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _clients(role: str, count: int) -> list[Client]:
-    """Logged-in clients for ``count`` simulated users of ``role`` (created once, reused after)."""
-    clients = []
-    for n in range(1, count + 1):
-        username = f"sim-{role}-{n}"
-        user = User.objects.filter(username=username).first() or create_user(username=username, role=role)
-        client = Client()
-        client.force_login(user)
-        clients.append(client)
-    return clients
-
-
 class Command(BaseCommand):
-    help = "Drive N orders through their whole life over the HTTP APIs, with a share of failures."
+    help = ("Drive N orders through their whole life over the HTTP APIs of a running server (bin/demo), "
+            "as its demo users, with a share of failures; the summary links each failure's journey.")
 
     def add_arguments(self, parser):
+        parser.add_argument("--base-url", default=f"http://{os.environ.get('ADDR', '127.0.0.1:8000')}",
+                            help="the running server (default: bin/demo's, http://$ADDR or "
+                                 "http://127.0.0.1:8000)")
         parser.add_argument("--orders", type=int, default=20, help="how many orders to drive (default 20)")
         parser.add_argument("--failure-share", type=float, default=0.2,
                             help="share of orders that meet a failure: " + ", ".join(FAILURE_KINDS))
-        parser.add_argument("--customers", type=int, default=5, help="simulated customers (default 5)")
-        parser.add_argument("--sellers", type=int, default=2, help="simulated sellers (default 2)")
-        parser.add_argument("--operators", type=int, default=3, help="simulated operators (default 3)")
         parser.add_argument("--timeout", type=float, default=120.0,
                             help="seconds an order may wait for the message queue before it counts as stuck")
         parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
 
     def handle(self, *args, **options):
+        base_url = options["base_url"].rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise CommandError(f"--base-url must start with http:// or https://, not {base_url!r} "
+                               "(e.g. http://127.0.0.1:8000).")
         if options["orders"] < 0 or not 0 <= options["failure_share"] <= 1:
             raise CommandError("--orders must be >= 0 and --failure-share between 0 and 1.")
-        if min(options["customers"], options["sellers"], options["operators"]) < 1:
-            raise CommandError("Every role needs at least one simulated user.")
-        require_migrated("default", "mes")
+        server = DemoServer(base_url)
+        server.sign_in()
+        simulation = Simulation(server, orders=options["orders"], failure_share=options["failure_share"],
+                                timeout=options["timeout"], rng=random.Random(options["seed"]))
         started = time.monotonic()
-        # The test client's host name is allowed for the run only; the refusals the script
-        # provokes on purpose are in the summary, not logged one by one.
-        with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]), _quiet_refusals():
-            simulation = Simulation(
-                orders=options["orders"], failure_share=options["failure_share"], timeout=options["timeout"],
-                rng=random.Random(options["seed"]),
-                customers=_clients(Role.CUSTOMER, options["customers"]),
-                sellers=_clients(Role.SELLER, options["sellers"]),
-                operators=_clients(Role.OPERATOR, options["operators"]),
-            )
+        try:
             with tqdm(total=options["orders"], unit="order", disable=options["no_progress"]) as progress:
                 summary = simulation.run(progress)
-        self.report(summary, time.monotonic() - started, options["orders"])
+        except requests.ConnectionError:
+            raise CommandError(f"{base_url} stopped answering: is bin/demo still running?") from None
+        self.report(server, summary, time.monotonic() - started)
 
-    def report(self, summary: Summary, seconds: float, orders: int) -> None:
-        out = self.stdout
-        out.write(f"{orders} orders in {seconds:.1f} s ({orders / seconds if seconds else 0:.1f} orders/s)")
+    def report(self, server: DemoServer, summary: Summary, seconds: float) -> None:
+        out, orders = self.stdout, len(summary.order_ids)
+        out.write(f"{orders} orders in {seconds:.1f} s ({orders / seconds if seconds else 0:.1f} orders/s) "
+                  f"against {server.base_url}")
         out.write("Orders per status:")
         for status, count in sorted(summary.statuses.items()):
             out.write(f"  {status:<24} {count}")
@@ -262,7 +262,11 @@ class Command(BaseCommand):
         if summary.timed_out:
             out.write(self.style.WARNING(f"Still waiting after the timeout: orders {summary.timed_out}"))
         if summary.failures:
-            out.write("Failures (order, kind, code, trace):")
+            out.write("Failures (order, kind, code, journey):")
         for failure in summary.failures:
-            link = trace_url(failure.trace_id) if failure.trace_id else "-"
-            out.write(f"  {failure.order_id} {failure.kind} {failure.code} {failure.trace_id or '-'} {link}")
+            link = server.journey_url(failure.order_id) if failure.order_id else "-"
+            out.write(f"  {failure.order_id} {failure.kind} {failure.code} {link}")
+        if summary.order_ids:
+            out.write(f"Every order's journey and traces, in the support console (sign in as support, "
+                      f"password {DEMO_PASSWORD}): {server.journey_url(summary.order_ids[0])} (orders "
+                      f"{min(summary.order_ids)} to {max(summary.order_ids)})")
