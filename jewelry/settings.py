@@ -281,6 +281,11 @@ if PRODUCTION:
 SESSION_ENGINE = "jewelry.sessions"
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "jewelry.nul_guard.RefuseNulMiddleware")
+# The largest body any endpoint takes: a model upload and its multipart framing. A body
+# declared bigger is refused 413 before Django streams it to a temporary file.
+REQUEST_BODY_MAX_BYTES = MODEL_UPLOAD_MAX_BYTES + 1024 * 1024
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "jewelry.body_limit.RefuseOversizedBodyMiddleware")
 # Addresses or networks of the reverse proxies (nginx, the ingress) whose X-Real-IP is
 # believed; from anyone else the connection's own address counts (jewelry.client_address).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
