@@ -71,7 +71,7 @@ def post_declaring(url: str, path: str, auth: tuple[str, str], declared: int) ->
     return int(status_line.split()[1]), json.loads(body or b"{}")
 
 
-def test_an_upload_declared_over_the_limit_is_413_before_anything_is_spooled(customer, tmp_path, settings):
+def test_an_upload_declared_over_the_limit_is_413_before_anything_is_spooled(customer, tmp_path):
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     env = process_env(**PRODUCTION, TMPDIR=str(temporary))
