@@ -6,7 +6,9 @@ its spans on its own connections and flush them, within a bound, before it exits
 (docs/tracing.md, "Fork safety").
 """
 
+import ipaddress
 import os
+import sys
 from pathlib import Path
 
 import gunicorn.http.wsgi
@@ -60,6 +62,29 @@ _var_dir = Path(os.environ.get("ALEXANDRITE_VAR_DIR", Path(__file__).resolve().p
 control_socket = os.environ.get(
     "GUNICORN_CONTROL_SOCKET", str(_var_dir / f"gunicorn-{bind.rsplit(':', 1)[-1]}.ctl")
 )
+
+
+def _is_local(address: str) -> bool:
+    """True for a loopback address (``127.0.0.1:8000``, ``[::1]:8000``, ``localhost:8000``) or a unix socket."""
+    if address.startswith("unix:"):
+        return True
+    host = address.rsplit(":", 1)[0].strip("[]")
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def on_starting(server):
+    """Refuse to face the public directly: sync workers are held by a slow body (four
+    connections at 1 byte/s block three workers), so only the buffering proxy may reach
+    them. A bind beyond loopback is allowed only where TRUSTED_PROXIES names that proxy."""
+    exposed = [address for address in server.cfg.bind if not _is_local(address)]
+    if exposed and not os.environ.get("TRUSTED_PROXIES"):
+        server.log.error(
+            "Refusing to bind %s: gunicorn must sit behind the buffering proxy (deploy/nginx, the "
+            "ingress). Bind 127.0.0.1, or set TRUSTED_PROXIES to the proxy's address.", ", ".join(exposed))
+        sys.exit(1)
 
 
 def post_fork(server, worker):

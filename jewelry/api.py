@@ -6,6 +6,8 @@ The caller's body may quote what they sent; the span never does: a refusal's spa
 message is built from our codes and field names only (``span_message``).
 """
 
+import math
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
@@ -81,7 +83,7 @@ def exception_handler(exc, context):
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+        headers["Retry-After"] = str(math.ceil(exc.wait))
     set_rollback()
     return Response(error_body(code, _first_message(exc.detail), **extra), status=exc.status_code,
                     headers=headers)

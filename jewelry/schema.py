@@ -23,7 +23,8 @@ _ALWAYS = {
     "403": "Signed in, but this role may not do this.",
     "404": "No such order (or not yours), or no such path: every path under /api/ answers JSON.",
     "406": "The Accept header asks for something other than JSON.",
-    "429": "Too many failed sign-ins (Retry-After says when to try again).",
+    "429": "Too many failed sign-ins, or (creating, uploading, submitting) too many requests from "
+           "one customer; Retry-After says when to try again (code too_many_failed_logins or throttled).",
     "500": "Something went wrong on our side; it has been recorded (code server_error).",
 }
 _WITH_BODY = {

@@ -11,7 +11,7 @@ class GeometryLimits:
 
     max_extent_mm: float = 300.0
     min_volume_mm3: float = 1.0
-    max_triangles: int = 5_000_000
+    max_triangles: int = 1_500_000
     # A 3MF's components place objects inside objects: each placement is a step of
     # work, however few triangles it adds. A pavé ring or a chain needs hundreds.
     max_placements: int = 100_000

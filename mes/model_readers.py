@@ -13,6 +13,7 @@ from array import array
 import numpy as np
 
 from jewelry.errors import InvalidModelFile
+from mes.corners import gather_corners
 from mes.limits import GeometryLimits
 from mes.three_mf import parse_3mf
 
@@ -51,64 +52,83 @@ def _parse_binary_stl(raw: bytes, count: int, limits: GeometryLimits) -> np.ndar
     return np.array(records["corners"].reshape(count, 3, 3).transpose(1, 2, 0), order="C")
 
 
-_ASCII_VERTEX = re.compile(rb"\bvertex\s+(\S+)\s+(\S+)\s+(\S+)", re.IGNORECASE)
+# Finds vertices one at a time in the file's bytes; a number is never longer than 64 characters.
+_ASCII_VERTEX = re.compile(rb"\bvertex\s+(\S{1,64})\s+(\S{1,64})\s+(\S{1,64})(?!\S)", re.IGNORECASE)
 _ASCII_FACET_END = re.compile(rb"\bendfacet\b", re.IGNORECASE)
 
 
 def _parse_ascii_stl(raw: bytes, limits: GeometryLimits) -> np.ndarray:
-    vertices = _ASCII_VERTEX.findall(raw)
-    if len(vertices) != 3 * len(_ASCII_FACET_END.findall(raw)):
+    coordinates = array("f")  # float32, as the corners will be: 12 bytes a vertex
+    for vertex in _ASCII_VERTEX.finditer(raw):
+        try:
+            coordinates.extend(map(float, vertex.groups()))
+        except ValueError:
+            raise InvalidModelFile(
+                "The ASCII STL data holds something that is not a number.", code="model_unreadable"
+            ) from None
+        if len(coordinates) > 9 * limits.max_triangles:
+            _check_triangle_count(len(coordinates) // 9 + 1, limits)
+    facets = sum(1 for _ in _ASCII_FACET_END.finditer(raw))
+    if len(coordinates) != 9 * facets:
         raise InvalidModelFile(
             "The ASCII STL file has facets without exactly three vertices.",
             code="model_unreadable",
         )
-    _check_triangle_count(len(vertices) // 3, limits)
-    points = _to_float_array(vertices, "ASCII STL").reshape(-1, 3)
-    return _as_corners(points.reshape(-1, 3, 3))
+    triangles = np.frombuffer(coordinates, dtype=np.float32).reshape(-1, 3, 3)
+    return np.array(triangles.transpose(1, 2, 0), order="C")
+
+
+# A line, with its end (LF, CRLF or a lone CR); found in place, copied only once its length is known.
+_OBJ_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+# A polygon of thousands of corners is already absurd; a longer line is refused before it is split.
+OBJ_MAX_LINE_BYTES = 64 * 1024
 
 
 def _parse_obj(raw: bytes, limits: GeometryLimits) -> np.ndarray:
     if b"\0" in raw:
         raise InvalidModelFile("The OBJ file is not text.", code="model_unreadable")
-    # Numbers, not strings, are kept while reading: a line of text costs ten times its size as lists.
-    coordinates = array("d")
+    # Numbers, not strings, are kept while reading, and one line at a time is split.
+    coordinates = array("f")  # float32, as the corners will be
     corner_ids = array("q")
-    for line_number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
-        parts = line.split()
+    for line_number, line in enumerate(_OBJ_LINE.finditer(raw), 1):
+        if line.end() - line.start() > OBJ_MAX_LINE_BYTES:
+            raise _obj_error(line_number, f"the line is longer than {OBJ_MAX_LINE_BYTES // 1024} KiB")
+        parts = line.group().split()
         if not parts:
             continue
-        if parts[0] == "v":
+        if parts[0] == b"v":
             if len(parts) < 4:
                 raise _obj_error(line_number, "a vertex needs x, y and z")
             try:
-                coordinates.extend(float(value) for value in parts[1:4])
+                coordinates.extend(map(float, parts[1:4]))
             except ValueError:
                 raise _obj_error(line_number, "a vertex holds something that is not a number") from None
             if len(coordinates) > 3 * limits.max_triangles:  # closed surfaces: about T/2 vertices
                 _check_triangle_count(len(coordinates) // 3, limits)
-        elif parts[0] == "f":
-            face = [_obj_vertex_id(token, len(coordinates) // 3, line_number) for token in parts[1:]]
-            if len(face) < 3:
+        elif parts[0] == b"f":
+            if len(parts) < 4:
                 raise _obj_error(line_number, "a face needs at least three vertices")
+            # Counted before the fan is added: the limit is never passed by more than nothing.
+            _check_triangle_count(len(corner_ids) // 3 + len(parts) - 3, limits)
+            face = [_obj_vertex_id(token, len(coordinates) // 3, line_number) for token in parts[1:]]
             for second, third in zip(face[1:-1], face[2:]):  # polygons as triangle fans
                 corner_ids.extend((face[0], second, third))
-            _check_triangle_count(len(corner_ids) // 3, limits)
-    points = np.frombuffer(coordinates, dtype=np.float64).reshape(-1, 3)
+    points = np.frombuffer(coordinates, dtype=np.float32).reshape(-1, 3)
     triangles = np.frombuffer(corner_ids, dtype=np.int64).reshape(-1, 3)
     if triangles.size and triangles.max() >= len(points):
         raise InvalidModelFile(
             "The OBJ file has a face that refers to a missing vertex.", code="model_unreadable"
         )
-    return _as_corners(points[triangles])
+    return gather_corners(points, triangles)
 
 
 _OBJ_MAX_VERTEX_ID = 2**62
 
 
-def _obj_vertex_id(token: str, vertex_count: int, line_number: int) -> int:
+def _obj_vertex_id(token: bytes, vertex_count: int, line_number: int) -> int:
     """0-based vertex id of an OBJ face token such as ``7``, ``7/2/5`` or ``-1//3``."""
     try:
-        number = int(token.split("/", 1)[0])
+        number = int(token.split(b"/", 1)[0])
     except ValueError:
         raise _obj_error(line_number, "a face refers to something that is not a vertex number") from None
     # Negative numbers count back from the last vertex read so far.
@@ -123,25 +143,6 @@ def _obj_error(line_number: int, reason: str) -> InvalidModelFile:
     return InvalidModelFile(f"OBJ line {line_number}: {reason}.", code="model_unreadable")
 
 
-def _parse_3mf(raw: bytes, limits: GeometryLimits) -> np.ndarray:
-    return _as_corners(parse_3mf(raw, limits))
-
-
-def _to_float_array(values: list, what: str) -> np.ndarray:
-    try:
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidModelFile(
-            f"The {what} data holds something that is not a number.", code="model_unreadable"
-        ) from None
-
-
-def _as_corners(triangles: np.ndarray) -> np.ndarray:
-    """Corners array from triangles (n, 3 corners, 3 axes) in millimetres."""
-    with np.errstate(over="ignore"):  # beyond float32 becomes inf, refused as not finite
-        return np.array(triangles.transpose(1, 2, 0), dtype=np.float32, order="C")
-
-
 def _check_triangle_count(count: int, limits: GeometryLimits) -> None:
     if count > limits.max_triangles:
         raise InvalidModelFile(
@@ -150,4 +151,4 @@ def _check_triangle_count(count: int, limits: GeometryLimits) -> None:
         )
 
 
-READERS = {"stl": _parse_stl, "obj": _parse_obj, "3mf": _parse_3mf}
+READERS = {"stl": _parse_stl, "obj": _parse_obj, "3mf": parse_3mf}

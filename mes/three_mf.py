@@ -18,6 +18,7 @@ from lxml import etree
 
 from jewelry.errors import InvalidModelFile
 from jewelry.model_files import open_3mf_archive
+from mes.corners import gather_corners
 from mes.limits import GeometryLimits
 
 _CORE = "{http://schemas.microsoft.com/3dmanufacturing/core/2015/02}"
@@ -62,7 +63,7 @@ class _Model:
 
 
 def parse_3mf(raw: bytes, limits: GeometryLimits) -> np.ndarray:
-    """Triangles (n, 3 corners, 3 axes) of the build, in millimetres."""
+    """Corners (3 corners, 3 axes, n triangles) of the build, float32, in millimetres."""
     try:
         with open_3mf_archive(io.BytesIO(raw)) as archive:
             model = _read_model(archive, _model_part(archive), limits)
@@ -77,17 +78,17 @@ def parse_3mf(raw: bytes, limits: GeometryLimits) -> np.ndarray:
         object_triangles, object_placements = _count(model.objects, object_id, counts, 0)
         triangles, placements = triangles + object_triangles, placements + object_placements
     # Counted before building: components can repeat an object millions of times in a few bytes.
-    _check_limit(triangles, limits.max_triangles, "triangles")
     _check_limit(placements, limits.max_placements, "placed objects")
+    _check_limit(triangles, limits.max_triangles, "triangles")
+    # Built straight into the one float32 array measured next, a placed piece at a time.
+    corners = np.empty((3, 3, triangles), dtype=np.float32)
+    in_millimetres = _IDENTITY * _UNIT_MM[model.unit]  # scales, moves nothing
     meshes: dict = {}
-    pieces = [
-        _object_triangles(model.objects, object_id, _transform(text), meshes)
-        for object_id, text in model.items
-    ]
-    built = np.concatenate(pieces) if pieces else np.empty((0, 3, 3))
-    del pieces
-    built *= _UNIT_MM[model.unit]  # in place: at the triangle limit a copy is 360 MB
-    return built
+    filled = 0
+    for object_id, text in model.items:
+        filled = _place(model.objects, object_id, _compose(_transform(text), in_millimetres),
+                        meshes, corners, filled)
+    return corners
 
 
 def _model_part(archive: zipfile.ZipFile) -> str:
@@ -226,22 +227,27 @@ def _count(objects: dict, object_id: str | None, counts: dict, depth: int) -> tu
     return result
 
 
-def _object_triangles(objects: dict, object_id: str | None, transform: np.ndarray,
-                      meshes: dict) -> np.ndarray:
-    """Triangles (n, 3, 3) of one object, its components included, in build space.
+def _place(objects: dict, object_id: str | None, transform: np.ndarray, meshes: dict,
+           corners: np.ndarray, filled: int) -> int:
+    """Write one object's triangles, its components included, in build space into ``corners``
+    from triangle ``filled`` on; return where the next object starts.
 
-    ``_count`` has checked the object graph and its size; ``meshes`` caches built meshes.
+    ``_count`` has checked the object graph and its size; ``meshes`` caches read meshes.
     """
     obj = objects[object_id]
-    if obj.has_mesh:
-        if object_id not in meshes:
-            meshes[object_id] = _mesh_triangles(obj)
-        return meshes[object_id] @ transform[:3] + transform[3]
-    pieces = [
-        _object_triangles(objects, component_id, _compose(_transform(text), transform), meshes)
-        for component_id, text in obj.components
-    ]
-    return np.concatenate(pieces) if pieces else np.empty((0, 3, 3))
+    if not obj.has_mesh:
+        for component_id, text in obj.components:
+            filled = _place(objects, component_id, _compose(_transform(text), transform),
+                            meshes, corners, filled)
+        return filled
+    if object_id not in meshes:
+        meshes[object_id] = _mesh(obj)
+    points, corner_ids = meshes[object_id]
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 becomes inf, refused later
+        placed = (points @ transform[:3] + transform[3]).astype(np.float32)
+    end = filled + len(corner_ids)
+    gather_corners(placed, corner_ids, out=corners[:, :, filled:end])
+    return end
 
 
 def _transform(text: str | None) -> np.ndarray:
@@ -262,14 +268,15 @@ def _compose(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     return np.vstack([inner[:3] @ outer[:3], inner[3] @ outer[:3] + outer[3]])
 
 
-def _mesh_triangles(obj: _Object) -> np.ndarray:
+def _mesh(obj: _Object) -> tuple[np.ndarray, np.ndarray]:
+    """(points (m, 3) float64, corner ids (n, 3)) of a mesh object."""
     points = np.frombuffer(obj.vertices, dtype=np.float64).reshape(-1, 3)
     corner_ids = np.frombuffer(obj.corner_ids, dtype=np.float64).reshape(-1, 3)
     if corner_ids.size and (
         corner_ids.min() < 0 or corner_ids.max() >= len(points) or (corner_ids % 1).any()
     ):
         raise _unreadable("A 3MF triangle refers to a missing vertex.")
-    return points[corner_ids.astype(np.int64)]
+    return points, corner_ids.astype(np.int32)  # at most max_triangles vertices are read
 
 
 def _check_limit(count: int, limit: int, what: str) -> None:

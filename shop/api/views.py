@@ -5,6 +5,7 @@ from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from jewelry.roles import Role, require_roles
@@ -18,6 +19,11 @@ IsCustomer = require_roles(Role.CUSTOMER)
 class OrderListCreateView(ListAPIView):
     permission_classes = [IsCustomer]
     serializer_class = OrderOutput
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "order_creation"
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []  # reading is free
 
     def get_queryset(self):
         return selectors.customer_orders(customer_id=self.request.user.pk)
@@ -43,6 +49,8 @@ class OrderDetailView(APIView):
 class OrderModelUploadView(APIView):
     permission_classes = [IsCustomer]
     parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "model_upload"
 
     @extend_schema(request={"multipart/form-data": ModelUploadInput}, responses=OrderDetailOutput)
     def post(self, request, order_id: int):
@@ -55,6 +63,8 @@ class OrderModelUploadView(APIView):
 
 class OrderSubmitView(APIView):
     permission_classes = [IsCustomer]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "order_submission"
 
     @extend_schema(request=None, responses={202: OrderDetailOutput})
     def post(self, request, order_id: int):

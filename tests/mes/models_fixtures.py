@@ -104,3 +104,52 @@ def two_vertex_facet_stl() -> bytes:
     """An ASCII STL that looks right at upload (text, ``solid``, vertices) but a facet has two corners."""
     return (b"solid ring\n facet normal 0 0 1\n  outer loop\n   vertex 0 0 0\n   vertex 1 0 0\n"
             b"  endloop\n endfacet\nendsolid ring\n")
+
+
+# -- the largest each reader must take: an upload's worth of text, or just under max_triangles --
+
+UPLOAD_BYTES = 50 * 1024 * 1024  # MODEL_UPLOAD_MAX_BYTES
+_TRIANGLE = np.array([(0, 0, 0), (1, 0, 0), (0, 1, 0)])
+
+
+def obj_polygon_fan(size: int = UPLOAD_BYTES) -> bytes:
+    """12 vertices and one face line of ``size`` bytes: millions of corners, a fan of as many triangles."""
+    vertices = "".join(f"v {x} {y} {z}\n" for x in (0, 1) for y in (0, 1) for z in (0, 1, 2))
+    corners = b" ".join(str(1 + i % 12).encode() for i in range(12)) + b" "
+    return vertices.encode() + b"f " + corners * (size // len(corners)) + b"\n"
+
+
+def obj_of_flat_triangles(count: int) -> bytes:
+    """One triangle ``count`` times: every face read and measured, then refused as open."""
+    return b"v 0 0 0\nv 1 0 0\nv 0 1 0\n" + b"f 1 2 3\n" * count
+
+
+def ascii_stl_of_flat_facets(size: int = UPLOAD_BYTES) -> bytes:
+    """As many facets as ``size`` bytes of ASCII STL hold, in the fewest words the format allows."""
+    facet = b"vertex 0 0 0 vertex 1 0 0 vertex 0 1 0 endfacet\n"
+    return b"solid flat\n" + facet * ((size - 64) // len(facet)) + b"endsolid flat\n"
+
+
+def binary_stl_of_cubes(size: int = UPLOAD_BYTES) -> bytes:
+    """As many 1 mm cubes, side by side, as ``size`` bytes of binary STL hold (a sound model)."""
+    count = (size - 84) // 50 // 12
+    offsets = np.stack(np.unravel_index(np.arange(count), (64, 64, 64)), axis=1) * 2.0
+    return binary_stl((cube_triangles(1.0)[None] + offsets[:, None, None, :]).reshape(-1, 3, 3))
+
+
+def three_mf_mesh_of_flat_triangles(count: int) -> bytes:
+    """One mesh of ``count`` vertices and ``count`` triangles: the most a 3MF mesh may hold."""
+    mesh = ('<object id="1" type="model"><mesh><vertices>'
+            + '<vertex x="0" y="0" z="0"/><vertex x="1" y="0" z="0"/>' * (count // 2)
+            + "</vertices><triangles>" + '<triangle v1="0" v2="1" v3="2"/>' * count
+            + "</triangles></mesh></object>")
+    return zip_package_compressed({"3D/3dmodel.model": model_xml(mesh, '<item objectid="1"/>')})
+
+
+def three_mf_placed_meshes(mesh_triangles: int, placements: int) -> bytes:
+    """A mesh of ``mesh_triangles`` placed ``placements`` times through components, in a few KB."""
+    mesh = mesh_object_xml(1, _TRIANGLE, [(0, 1, 2)] * mesh_triangles)
+    components = "".join(f'<component objectid="1" transform="1 0 0 0 1 0 0 0 1 {i % 50} {i // 50} 0"/>'
+                         for i in range(placements))
+    assembly = f'<object id="2"><components>{components}</components></object>'
+    return zip_package_compressed({"3D/3dmodel.model": model_xml(mesh + assembly, '<item objectid="2"/>')})

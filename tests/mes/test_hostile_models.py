@@ -15,9 +15,13 @@ import pytest
 from jewelry.errors import InvalidModelFile
 from jewelry.model_files import MAX_3MF_MEMBERS, open_3mf_archive
 from mes.geometry import GeometryLimits, measure_model
+from mes.limits import DEFAULT_LIMITS
 from tests.mes import models_fixtures as fixtures
 
 MEMORY_GROWTH_BOUND_MB = 200
+# What one pricing may add to a worker for the worst file of each format (docs/threat-model.md).
+READER_MEMORY_BOUND_MB = 256
+MAX_TRIANGLES = DEFAULT_LIMITS.max_triangles
 EXCEPTION_WORDS = ("Error", "Exception", "Traceback", "int too large", "zlib", "lxml", "line 1, column")
 
 
@@ -92,6 +96,52 @@ def test_lower_placement_limit_refuses_earlier():
 
     assert measure_model(data, "3mf", limits=GeometryLimits(max_placements=3)).triangle_count == 24
     assert refusal(data, "3mf", limits=GeometryLimits(max_placements=2)).code == "model_too_complex"
+
+
+# --- the worst file of each format: an upload's worth of text, or just under max_triangles -----
+
+WORST_CASES = {
+    # Before: +2,104 MB of strings and ints from one split line, then model_too_complex.
+    "obj_polygon_fan": (fixtures.obj_polygon_fan, "obj", "model_unreadable"),
+    "obj_at_the_triangle_limit": (lambda: fixtures.obj_of_flat_triangles(MAX_TRIANGLES), "obj",
+                                  "model_not_watertight"),
+    "ascii_stl_of_an_upload": (fixtures.ascii_stl_of_flat_facets, "stl", "model_not_watertight"),
+    "binary_stl_of_an_upload": (fixtures.binary_stl_of_cubes, "stl", "accepted"),
+    "3mf_mesh_at_the_triangle_limit": (lambda: fixtures.three_mf_mesh_of_flat_triangles(MAX_TRIANGLES),
+                                       "3mf", "model_zero_volume"),
+    "3mf_placements_at_the_triangle_limit": (lambda: fixtures.three_mf_placed_meshes(500, MAX_TRIANGLES // 500),
+                                             "3mf", "model_not_watertight"),
+}
+
+
+@pytest.mark.parametrize("case", WORST_CASES)
+def test_worst_file_of_each_format_is_read_in_bounded_memory(case):
+    make, file_format, expected_code = WORST_CASES[case]
+    data = make()
+
+    code, growth_mb = code_and_memory_growth_mb(data, file_format)
+
+    assert code == expected_code
+    assert growth_mb < READER_MEMORY_BOUND_MB, f"{case}: +{growth_mb:.0f} MB"
+
+
+def test_obj_face_past_the_triangle_limit_is_too_complex_before_it_is_added():
+    data = b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf " + b"1 2 3 " * 5 + b"\n"
+
+    assert refusal(data, "obj", limits=GeometryLimits(max_triangles=12)).code == "model_too_complex"
+    assert refusal(data, "obj", limits=GeometryLimits(max_triangles=13)).code != "model_too_complex"
+
+
+def test_ascii_stl_past_the_triangle_limit_is_too_complex_while_reading():
+    data = fixtures.ascii_stl_of_flat_facets(10_000)
+
+    assert refusal(data, "stl", limits=GeometryLimits(max_triangles=10)).code == "model_too_complex"
+
+
+def test_obj_with_old_mac_line_ends_is_read_line_by_line():
+    data = fixtures.obj_cube(10).replace(b"\n", b"\r")
+
+    assert np.isclose(measure_model(data, "obj").volume_mm3, 1000)
 
 
 # --- row 6: numbers no reader should trust ---------------------------------------------------
