@@ -62,6 +62,10 @@ class BenchWorld:
             OTEL_LOGS_EXPORTER="none",
             TRACING_ENABLED="false",
             PYTHONUNBUFFERED="1",
+            # the load generator is a few customers making hundreds of orders: no per-customer rates
+            ORDER_CREATION_RATE="",
+            MODEL_UPLOAD_RATE="",
+            ORDER_SUBMISSION_RATE="",
         )
         env.update({name: str(value) for name, value in overrides.items()})
         return env

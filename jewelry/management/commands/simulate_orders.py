@@ -27,6 +27,8 @@ FAILURE_KINDS = ("broken_model", "abandoned_model", "bad_upload", "operator_conf
 OPERATOR_STEPS = ("take", "complete", "packaging", "ship")
 POLL_SECONDS = 0.2
 REQUEST_TIMEOUT_SECONDS = 30
+# A 429 from the per-customer rates is waited out; a longer Retry-After than this is shortened.
+MAX_RETRY_AFTER_SECONDS = 10
 
 
 @dataclass
@@ -70,8 +72,13 @@ class DemoServer:
         self.sessions: dict[str, requests.Session] = {}
 
     def call(self, username: str, method: str, path: str, **kwargs) -> tuple[int, dict]:
-        response = self.sessions[username].request(method, self.base_url + path,
-                                                   timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
+        """One API call; a 429 (the per-customer rates) is waited out as its Retry-After says."""
+        while True:
+            response = self.sessions[username].request(method, self.base_url + path,
+                                                       timeout=REQUEST_TIMEOUT_SECONDS, **kwargs)
+            if response.status_code != 429:
+                break
+            time.sleep(min(float(response.headers.get("Retry-After", "1")), MAX_RETRY_AFTER_SECONDS))
         is_json = response.headers.get("Content-Type", "").startswith("application/json")
         return response.status_code, response.json() if is_json else {}
 
