@@ -14,15 +14,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.test import override_settings
 
 from deploy.stack import PROMETHEUS_RULES, Backbone
 from tests.backbone.jaeger import Jaeger
-from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, Caller, traced_env
-from tests.processes import celery_beat, celery_worker, gunicorn_server, purge_queues
+from tests.e2e.app import running_app
+from tests.e2e.conftest import app, caller  # noqa: F401 - the same fixtures over the real backbone
 from tests.webhook import Webhook
 
-BEAT_SERVICE = "alexandrite-beat"
 TEST_COLLECTOR_ENV = {"TAIL_SAMPLING_DECISION_WAIT": "2s", "TAIL_SAMPLING_PERCENTAGE": "100"}
 
 
@@ -60,27 +58,7 @@ def jaeger(backbone) -> Jaeger:
 
 @pytest.fixture(scope="module")
 def _running_app(django_db_setup, tmp_path_factory, backbone):
-    media_root = tmp_path_factory.mktemp("backbone-media")
-    purge_queues()
     exporting = backbone.app_env()
-    with override_settings(MEDIA_ROOT=media_root):
-        worker_env = traced_env(exporting["OTEL_EXPORTER_OTLP_ENDPOINT"], WORKER_SERVICE, **exporting)
-        web_env = traced_env(exporting["OTEL_EXPORTER_OTLP_ENDPOINT"], WEB_SERVICE, **exporting)
-        beat_env = traced_env(exporting["OTEL_EXPORTER_OTLP_ENDPOINT"], BEAT_SERVICE, **exporting)
-        with celery_worker(env=worker_env) as worker, celery_beat(env=beat_env) as beat, \
-                gunicorn_server(env=web_env, workers=2) as web:
-            web.media_root, web.worker, web.beat = media_root, worker, beat
-            yield web
-    purge_queues()
-
-
-@pytest.fixture
-def app(_running_app, settings):
-    """The running web app (``.url``, ``.worker``), sharing its media directory with this test."""
-    settings.MEDIA_ROOT = _running_app.media_root
-    return _running_app
-
-
-@pytest.fixture
-def caller(app):
-    return lambda user: Caller(app.url, user)
+    with running_app(tmp_path_factory.mktemp("backbone-media"), exporting.pop("OTEL_EXPORTER_OTLP_ENDPOINT"),
+                     beat=True, **exporting) as web:
+        yield web

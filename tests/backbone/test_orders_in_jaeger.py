@@ -12,8 +12,7 @@ from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes.models import MesOutbox
 from shop.models import Order, ShopOutbox
-from tests.backbone.conftest import BEAT_SERVICE
-from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, submit_order
+from tests.e2e.app import BEAT_SERVICE, WEB_SERVICE, WORKER_SERVICE, submit_order
 from tests.e2e.traces import PRICE_RUN, SUBMIT, messaging, one, rabbitmq, transitions
 from tests.processes import wait_until
 from tracing import attributes as A

@@ -10,7 +10,6 @@ the shipped job and rules, reading the web app up and then down through that exp
 import json
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -21,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
+from tests.processes import free_port
+
 from .conftest import DEPLOY, REPO, load_yaml
 
 PROMETHEUS_DIR = DEPLOY / "prometheus"
@@ -30,12 +31,6 @@ WEB_READINESS_URL = "http://web:8000/health/"
 EXPORTER_ADDRESS = "blackbox-exporter:9115"
 START_TIMEOUT_SECONDS = 30
 SIGNAL_TIMEOUT_SECONDS = 45
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _job(config: dict) -> dict:

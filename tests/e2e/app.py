@@ -1,15 +1,18 @@
 """The app under test, as its users and operators reach it: processes exporting over OTLP, and
 HTTP callers signed in the way a browser is."""
 
+import contextlib
+
 import requests
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils.crypto import get_random_string
 
-from tests.processes import process_env
+from tests.processes import celery_beat, celery_worker, gunicorn_server, process_env, purge_queues
 
 WEB_SERVICE = "alexandrite-web"
 WORKER_SERVICE = "alexandrite-worker"
+BEAT_SERVICE = "alexandrite-beat"
 HTTP_TIMEOUT = 10
 
 
@@ -27,6 +30,22 @@ def traced_env(endpoint: str, service_name: str, **overrides) -> dict:
         "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS": "otel,process",
     }
     return process_env(**{**tracing, **overrides})
+
+
+@contextlib.contextmanager
+def running_app(media_root, endpoint: str, *, beat: bool = False, **overrides):
+    """gunicorn (two forked workers) and a Celery prefork worker, and beat if asked, exporting
+    to ``endpoint``; yields the web server with ``.media_root``, ``.worker`` and ``.beat``."""
+    purge_queues()
+    with override_settings(MEDIA_ROOT=media_root), contextlib.ExitStack() as stack:
+        worker = stack.enter_context(celery_worker(env=traced_env(endpoint, WORKER_SERVICE, **overrides)))
+        web_beat = (stack.enter_context(celery_beat(env=traced_env(endpoint, BEAT_SERVICE, **overrides)))
+                    if beat else None)
+        web = stack.enter_context(gunicorn_server(env=traced_env(endpoint, WEB_SERVICE, **overrides),
+                                                  workers=2))
+        web.media_root, web.worker, web.beat = media_root, worker, web_beat
+        yield web
+    purge_queues()
 
 
 class Caller:

@@ -6,11 +6,9 @@ order, so tests find their traces by order id.
 """
 
 import pytest
-from django.test import override_settings
 
-from tests.e2e.app import WEB_SERVICE, WORKER_SERVICE, Caller, traced_env
+from tests.e2e.app import Caller, running_app
 from tests.otlp_receiver import OtlpReceiver
-from tests.processes import celery_worker, gunicorn_server, purge_queues
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +25,8 @@ def app_env() -> dict:
 
 @pytest.fixture(scope="module")
 def _running_app(django_db_setup, tmp_path_factory, otlp, app_env):
-    media_root = tmp_path_factory.mktemp("e2e-media")
-    purge_queues()
-    with override_settings(MEDIA_ROOT=media_root):
-        worker_env = traced_env(otlp.endpoint, WORKER_SERVICE, **app_env)
-        web_env = traced_env(otlp.endpoint, WEB_SERVICE, **app_env)
-        with celery_worker(env=worker_env) as worker, gunicorn_server(env=web_env, workers=2) as web:
-            web.media_root, web.worker = media_root, worker
-            yield web
-    purge_queues()
+    with running_app(tmp_path_factory.mktemp("e2e-media"), otlp.endpoint, **app_env) as web:
+        yield web
 
 
 @pytest.fixture
