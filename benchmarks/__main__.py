@@ -1,4 +1,4 @@
-"""One command for every benchmark: ``python -m benchmarks [--quick] [--only calls,cpu,overhead,queue,pipeline,pricing,backbone]``.
+"""One command for every benchmark: ``python -m benchmarks [--quick] [--only calls,cpu,overhead,queue,pipeline,pricing,backbone,export]``.
 
 It creates its own databases, vhost and media folder (benchmarks.environment), prints
 progress as it goes, then one table: median over runs, spread, ratio to the baseline.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from benchmarks.environment import ROOT, SAMPLE_EVERYTHING, BenchWorld
 from benchmarks.report import Figure, load_average, machine, table
 
-SECTIONS = ("calls", "cpu", "overhead", "queue", "pipeline", "pricing", "backbone")
+SECTIONS = ("calls", "cpu", "overhead", "queue", "pipeline", "pricing", "backbone", "export")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class Sizes:
     calls: int = 3000
     backbone_orders: int = 300
     backbone_probes: int = 60
+    export_rounds: int = 10
+    export_spans: int = 4000
+    export_settle: float = 3.0
 
 
 FULL = Sizes(cpu_rounds=30, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
@@ -47,7 +50,7 @@ FULL = Sizes(cpu_rounds=30, cpu_flows=20, overhead_rounds=5, overhead_flows=300,
 QUICK = Sizes(cpu_rounds=3, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
               pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
               pipeline_concurrencies=(1,), pipeline_batch_rounds=2, pipeline_batch_orders=3, calls=50,
-              backbone_orders=5, backbone_probes=10)
+              backbone_orders=5, backbone_probes=10, export_rounds=1, export_spans=100, export_settle=0.5)
 
 
 def progress(message: str) -> None:
@@ -165,6 +168,16 @@ def backbone(world: BenchWorld, sizes: Sizes) -> list[Figure]:
     return measure.run(world, orders=sizes.backbone_orders, probes=sizes.backbone_probes, progress=progress)
 
 
+def export(world: BenchWorld, sizes: Sizes, extras: str = "") -> list[Figure]:
+    """Per OTLP encoding: the app's CPU to encode and send a span, the real Collector's to receive it."""
+    from benchmarks import export as encodings
+
+    progress(f"export encodings: {', '.join(encodings.ENCODINGS)} to the real Collector, "
+             f"shapes: {'; '.join(encodings.FAMILIES)}")
+    return encodings.run(world, rounds=sizes.export_rounds, spans=sizes.export_spans, settle=sizes.export_settle,
+                         extras=extras, progress=progress)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that it runs (~1 min)")
@@ -180,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
                              "given alone, the long interleaved pipeline runs are skipped")
     parser.add_argument("--pipeline-baseline", default="", metavar="CHECKOUT",
                         help="also run ours from another checkout of the project (before/after in one run)")
+    parser.add_argument("--export-rounds", type=int, help="rounds of the export section (default: 10, quick: 1)")
+    parser.add_argument("--export-extras", default="", metavar="DIR",
+                        help="a directory of exporters installed beside the project (pip install --target), "
+                             "put on the export client's path: the gRPC exporter is not a requirement")
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SECTIONS)
@@ -188,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if options.quick else FULL
     if options.cpu_rounds:
         sizes = dataclasses.replace(sizes, cpu_rounds=options.cpu_rounds)
+    if options.export_rounds:
+        sizes = dataclasses.replace(sizes, export_rounds=options.export_rounds)
     if options.pipeline_rounds:
         sizes = dataclasses.replace(sizes, pipeline_batch_rounds=options.pipeline_rounds, pipeline_rounds=0)
     started = time.monotonic()
@@ -208,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                     elif name == "pipeline":
                         figures += pipeline(world, sizes, tuple(options.pipeline_sets.split(",")),
                                             options.pipeline_baseline)
+                    elif name == "export":
+                        figures += export(world, sizes, options.export_extras)
                     else:
                         figures += globals()[name](world, sizes)
                 except Exception as error:  # report it, keep the other sections' figures

@@ -30,6 +30,8 @@ DEFAULT_SERVICE_NAME = "alexandrite-web"
 # How long a flush or shutdown may wait for the backend, unless OTEL_BSP_EXPORT_TIMEOUT says
 # otherwise (the SDK's batch processor ignores that variable; we honour it here).
 DEFAULT_FLUSH_TIMEOUT_MILLIS = 5_000
+# The one encoding exported: JSON over HTTP cost 1.14-1.40 times its CPU per span, app and
+# Collector together, and gRPC not measurably less (benchmarks/README.md, "Export encodings").
 HTTP_PROTOBUF = "http/protobuf"
 # The export thread, when OTEL_BSP_* leave it unsaid (chosen from benchmarks/batches.py EXPORT;
 # docs/tracing.md, "Export settings"): large batches, rarely, uncompressed on the local network.
