@@ -168,14 +168,14 @@ def backbone(world: BenchWorld, sizes: Sizes) -> list[Figure]:
     return measure.run(world, orders=sizes.backbone_orders, probes=sizes.backbone_probes, progress=progress)
 
 
-def export(world: BenchWorld, sizes: Sizes, extras: str = "") -> list[Figure]:
+def export(world: BenchWorld, sizes: Sizes) -> list[Figure]:
     """Per OTLP encoding: the app's CPU to encode and send a span, the real Collector's to receive it."""
     from benchmarks import export as encodings
 
     progress(f"export encodings: {', '.join(encodings.ENCODINGS)} to the real Collector, "
              f"shapes: {'; '.join(encodings.FAMILIES)}")
     return encodings.run(world, rounds=sizes.export_rounds, spans=sizes.export_spans, settle=sizes.export_settle,
-                         extras=extras, progress=progress)
+                         progress=progress)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,9 +194,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipeline-baseline", default="", metavar="CHECKOUT",
                         help="also run ours from another checkout of the project (before/after in one run)")
     parser.add_argument("--export-rounds", type=int, help="rounds of the export section (default: 10, quick: 1)")
-    parser.add_argument("--export-extras", default="", metavar="DIR",
-                        help="a directory of exporters installed beside the project (pip install --target), "
-                             "put on the export client's path: the gRPC exporter is not a requirement")
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.only.split(",") if name.strip()]
     unknown = set(chosen) - set(SECTIONS)
@@ -228,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                         figures += pipeline(world, sizes, tuple(options.pipeline_sets.split(",")),
                                             options.pipeline_baseline)
                     elif name == "export":
-                        figures += export(world, sizes, options.export_extras)
+                        figures += export(world, sizes)
                     else:
                         figures += globals()[name](world, sizes)
                 except Exception as error:  # report it, keep the other sections' figures

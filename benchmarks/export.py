@@ -9,15 +9,14 @@ plus an idle arm that measures what the Collector spends with nothing arriving (
 arm: the encode function's CPU and ``export()``'s CPU in the client (``time.process_time()``: every
 thread, gRPC's included), and the Collector's CPU from /proc over the arm.
 
-An exporter that is not installed is skipped and said so: the gRPC exporter is not a requirement
-(benchmarks/README.md, "Export encodings", says how to put it beside the project for a run).
+The gRPC and JSON exporters are development requirements; one that is not installed is skipped
+and said so.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -243,7 +242,7 @@ def figures(measured: dict, *, spans: int) -> list[Figure]:
     return rows
 
 
-def run(world, *, rounds: int, spans: int, settle: float, extras: str = "", progress=print) -> list[Figure]:
+def run(world, *, rounds: int, spans: int, settle: float, progress=print) -> list[Figure]:
     import subprocess
 
     from benchmarks.environment import ROOT
@@ -255,8 +254,6 @@ def run(world, *, rounds: int, spans: int, settle: float, extras: str = "", prog
     with Webhook() as webhook, Backbone(workdir, webhook_url=webhook.url,
                                         collector_env={"TAIL_SAMPLING_DECISION_WAIT": "1s"}) as backbone:
         env = world.env(**backbone.app_env())
-        if extras:
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [extras, env.get("PYTHONPATH", "")]))
         progress(f"  {rounds} rounds; each round sends {spans} fresh spans per shape and encoding to the "
                  f"Collector, rotated, then waits {settle:.1f} s; plus an idle arm")
         done = subprocess.run(

@@ -37,9 +37,9 @@ def http_json_exporter(backbone):
 
 
 def grpc_exporter(backbone):
-    # Not a requirement (a gRPC channel does not survive a fork): checked when it is importable.
-    exporter_module = pytest.importorskip("opentelemetry.exporter.otlp.proto.grpc.trace_exporter")
+    # A development requirement only: the app exports over HTTP (a gRPC channel does not survive a fork).
     import grpc
+    from opentelemetry.exporter.otlp.proto.grpc import trace_exporter as exporter_module
 
     credentials = grpc.ssl_channel_credentials((backbone.certs / "ca.pem").read_bytes())
     return exporter_module.OTLPSpanExporter(endpoint=f"https://127.0.0.1:{backbone.ports.otlp_grpc}",
