@@ -15,15 +15,10 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks.environment import BIN, ROOT
+from deploy.stack import free_port
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Process:

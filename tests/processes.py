@@ -23,6 +23,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connections
 
+from deploy.stack import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent  # the virtualenv running the tests (bin/test: ROOT/.venv)
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -186,12 +188,6 @@ def celery_worker(queues=WORKER_QUEUES, *, env: dict | None = None, concurrency:
         yield worker
     finally:
         worker.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _answers_http(url: str) -> bool:
