@@ -221,6 +221,11 @@ def _figures(measured: dict[str, Measured], rounds: int, flows: int) -> list[Fig
             if name == OFF_AA:
                 cpu_figure.note += "; off against off: the noise floor"
                 rate_figure.note += "; off against off: the noise floor"
+            elif name != OURS and OURS in measured:
+                # Against ours directly, round by round: two intervals against "off" may overlap
+                # where the paired ratio still tells the two apart.
+                versus = ratio_interval(cpu, measured[OURS].batch_cpu())
+                cpu_figure.note += f"; / ours {interval_text(versus)}"
         figures += [cpu_figure, rate_figure]
         if mine.spans.get("spans"):
             total_flows = rounds * flows + WARMUP_FLOWS

@@ -33,3 +33,23 @@ def test_the_pair_is_added_once():
 def test_a_set_without_off_has_nothing_to_repeat():
     with pytest.raises(ValueError):
         with_noise_floor((Variant(OURS),))
+
+
+def _measured(cpu_per_batch: list[float]) -> batches.Measured:
+    marks = [0.0]
+    for cpu in cpu_per_batch:
+        marks.append(marks[-1] + cpu)
+    return batches.Measured(cpu_marks=marks, walls=[1.0] * len(cpu_per_batch), requests=[100] * len(cpu_per_batch))
+
+
+def test_the_a_a_row_is_labelled_and_others_are_also_set_against_ours():
+    off = [1.0, 1.2, 0.9, 1.1]
+    measured = {OFF: _measured(off), OFF_AA: _measured(off), OURS: _measured([c * 1.1 for c in off]),
+                batches.SENTRY: _measured([c * 1.2 for c in off])}
+
+    notes = {figure.variant: figure.note for figure in batches._figures(measured, rounds=4, flows=20)
+             if figure.metric == "CPU per request"}
+
+    assert "CPU ratio 1.000 [1.000-1.000]" in notes[OFF_AA] and "noise floor" in notes[OFF_AA]
+    assert "/ ours" not in notes[OURS]
+    assert "/ ours 1.091 [1.091-1.091]" in notes[batches.SENTRY]
