@@ -73,8 +73,8 @@ def cpu(world: BenchWorld, sizes: Sizes, sets: tuple[str, ...] = ("main",)) -> l
 
     figures = []
     for name in sets:
-        variants = batches.SETS[name]
-        progress(f"web CPU, {name} variants ({', '.join(v.name for v in variants)}): {sizes.cpu_rounds} rounds "
+        variants = batches.with_noise_floor(batches.SETS[name])
+        progress(f"web CPU, {name} variants ({'; '.join(v.name for v in variants)}): {sizes.cpu_rounds} rounds "
                  f"of one {sizes.cpu_flows}-flow batch per variant, each variant in its own long-lived process")
         figures += batches.run(world, rounds=sizes.cpu_rounds, flows=sizes.cpu_flows, variants=variants,
                                progress=progress)
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that it runs (~1 min)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     parser.add_argument("--prefix", default="alexandrite_bench", help="name prefix of the bench databases/vhost")
-    parser.add_argument("--cpu-rounds", type=int, help="rounds of the cpu section (default: 30, quick: 3)")
+    parser.add_argument("--cpu-rounds", type=int, help="rounds of the cpu section (default: 30, at least 24 to separate 3%%; quick: 3)")
     parser.add_argument("--cpu-sets", default="main",
                         help="variant sets of the cpu section: main, pieces (per-piece costs), upstream, export")
     parser.add_argument("--pipeline-sets", default="main",

@@ -6,6 +6,8 @@ and reads the process's CPU clock, export thread included. A batch's CPU runs fr
 start to the start of that process's next batch, so export work done while the others ran
 counts where it belongs. Ratios against "off" come with a bootstrap interval over rounds:
 interleaved long rounds on this shared machine swing more than the few percent measured.
+Every run also measures "off" twice, as two variants in two processes (an A/A pair): the
+second one's ratio to the first, and its interval, is the noise floor of that run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from benchmarks.report import Figure, interval_text, ratio_interval
 from benchmarks.sink import count_spans
 
 SECTION = "web CPU (alternating batches)"
+OFF_AA = "off (A/A: noise floor)"  # "off" again, in its own process: any ratio to "off" is noise
 OFF, OURS, FULL_SQL, ZERO_CODE, SENTRY = "off", "ours", "ours, full SQL detail", "zero-code", "Sentry SDK"
 REPLY = "@@ "  # marks the worker's answers among whatever else it prints
 REQUESTS_PER_FLOW = 5
@@ -87,6 +90,22 @@ EXPORT = (
 SETS = {"main": MAIN, "pieces": PIECES, "upstream": UPSTREAM, "export": EXPORT}
 
 
+def with_noise_floor(variants) -> tuple[Variant, ...]:
+    """The variants with "off" measured a second time right after it (an A/A pair), once.
+
+    The twin runs the same code as "off" in a process of its own, so its ratio to "off"
+    and that ratio's interval show what the run cannot tell apart from nothing.
+    """
+    variants = tuple(variants)
+    if any(variant.name == OFF_AA for variant in variants):
+        return variants
+    position = next((i for i, variant in enumerate(variants) if variant.name == OFF), None)
+    if position is None:
+        raise ValueError(f'an A/A pair needs an "{OFF}" variant to repeat')
+    twin = Variant(OFF_AA, dict(variants[position].env), traced=False)
+    return variants[:position + 1] + (twin,) + variants[position + 1:]
+
+
 # --- the controller --------------------------------------------------------------------
 
 class Server:
@@ -142,6 +161,7 @@ def run(world: BenchWorld, *, rounds: int, flows: int, variants=MAIN, progress=p
     seed_jobs(QUEUE_JOBS)
     logged_in("batch-customer", Role.CUSTOMER)
     logged_in("batch-operator", Role.OPERATOR)
+    variants = with_noise_floor(variants)
     if not zero_code_available():
         progress("  zero-code skipped: opentelemetry-instrument is not installed")
         variants = [v for v in variants if not v.zero_code]
@@ -198,6 +218,14 @@ def _figures(measured: dict[str, Measured], rounds: int, flows: int) -> list[Fig
             cpu_figure.note = f"CPU ratio {interval_text(ratio_interval(cpu, off_cpu))} (sum, 95% bootstrap)"
             walls_as_rate = ratio_interval(off.walls, mine.walls)  # same requests per batch: rate = 1 / wall
             rate_figure.note = f"rate ratio {interval_text(walls_as_rate)}"
+            if name == OFF_AA:
+                cpu_figure.note += "; off against off: the noise floor"
+                rate_figure.note += "; off against off: the noise floor"
+            elif name != OURS and OURS in measured:
+                # Against ours directly, round by round: two intervals against "off" may overlap
+                # where the paired ratio still tells the two apart.
+                versus = ratio_interval(cpu, measured[OURS].batch_cpu())
+                cpu_figure.note += f"; / ours {interval_text(versus)}"
         figures += [cpu_figure, rate_figure]
         if mine.spans.get("spans"):
             total_flows = rounds * flows + WARMUP_FLOWS

@@ -12,6 +12,8 @@ Variants run interleaved, each round in a rotated order, each on a fresh gunicor
 - ``ours, 10% head-sampled``: ours with ``OTEL_TRACES_SAMPLER_ARG=0.1``, not a deploy
   setting (errors in the other 90% would be lost before the Collector's tail sampling):
   the price of 100% sampling, measured beside it.
+Every figure of a variant is paired with "off"'s run of the same round; the ratio is the
+median of those per-round ratios, with a bootstrap interval over the rounds.
 Submit publishes to RabbitMQ and no worker consumes: the web path is measured, not pricing.
 """
 
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from benchmarks import processes
 from benchmarks.environment import BIN, SAMPLE_EVERYTHING, BenchWorld, purge_queues
 from benchmarks.load import RunResult, run_flows
-from benchmarks.report import Figure, percentile
+from benchmarks.report import Figure, interval_text, median_ratio_interval, percentile
 from benchmarks.sink import count_spans
 
 SECTION = "web overhead"
@@ -114,7 +116,19 @@ def run(world: BenchWorld, *, rounds: int, flows: int, progress=print) -> list[F
             by_name[variant.name] = (result, spans)
             progress(f"  round {round_number + 1}/{rounds} {variant.name:<20} {_summary(result, spans, flows)}")
         _record(figures, by_name, flows)
-    return [figure for name in figures for figure in figures[name].values() if figure.values]
+    found = [figure for name in figures for figure in figures[name].values() if figure.values]
+    for figure in found:
+        add_interval_note(figure)
+    return found
+
+
+def add_interval_note(figure: Figure) -> None:
+    """The ratio column's median of per-round ratios to "off", with its 95% bootstrap interval, as a note."""
+    if not figure.ratios:
+        return
+    text = (f"ratio {interval_text(median_ratio_interval(figure.ratios))} "
+            f"(median of {len(figure.ratios)} paired round{'s' if len(figure.ratios) != 1 else ''}, 95% bootstrap)")
+    figure.note = f"{figure.note}; {text}" if figure.note else text
 
 
 def _figures(variant: str) -> dict[str, Figure]:

@@ -81,24 +81,45 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
+def bootstrap_interval(items: list, statistic, *, resamples: int = 4000, confidence: float = 0.95,
+                       seed: int = 14) -> tuple[float, float, float]:
+    """``statistic(items)``, with a bootstrap interval: ``items`` resampled whole, with replacement."""
+    import random
+
+    if not items:
+        raise ValueError("a bootstrap interval needs at least one item")
+    pick = random.Random(seed).choices
+    estimates = [statistic(pick(items, k=len(items))) for _ in range(resamples)]
+    tail = (1 - confidence) / 2
+    return statistic(items), percentile(estimates, tail), percentile(estimates, 1 - tail)
+
+
 def ratio_interval(variant: list[float], baseline: list[float], *, resamples: int = 4000,
                    confidence: float = 0.95, seed: int = 14) -> tuple[float, float, float]:
     """sum(variant) / sum(baseline) over paired rounds, with a bootstrap interval (rounds resampled).
 
     Rounds are resampled whole, so a round the machine was slow for weighs on both sides alike.
     """
-    import random
-
     if len(variant) != len(baseline) or not variant:
         raise ValueError("ratio_interval needs the same, non-zero number of rounds on both sides")
-    pairs = list(zip(variant, baseline))
-    pick = random.Random(seed).choices
-    ratios = []
-    for _ in range(resamples):
-        sample = pick(pairs, k=len(pairs))
-        ratios.append(sum(v for v, _ in sample) / sum(b for _, b in sample))
-    tail = (1 - confidence) / 2
-    return sum(variant) / sum(baseline), percentile(ratios, tail), percentile(ratios, 1 - tail)
+    return bootstrap_interval(list(zip(variant, baseline)),
+                              lambda pairs: sum(v for v, _ in pairs) / sum(b for _, b in pairs),
+                              resamples=resamples, confidence=confidence, seed=seed)
+
+
+def median_ratio_interval(ratios: list[float], *, resamples: int = 4000, confidence: float = 0.95,
+                          seed: int = 14) -> tuple[float, float, float]:
+    """The median of per-round paired ratios (a variant over the baseline's run of the same round),
+    with a bootstrap interval over the rounds.
+
+    For figures that are not sums over a round (latency percentiles, a rate): each round's ratio
+    already cancels what the machine did to that round; the median keeps one odd round from
+    moving the figure. With few rounds the interval is wide, and says so.
+    """
+    if not ratios:
+        raise ValueError("median_ratio_interval needs at least one round")
+    return bootstrap_interval(list(ratios), statistics.median, resamples=resamples, confidence=confidence,
+                              seed=seed)
 
 
 def interval_text(ratio: tuple[float, float, float]) -> str:
