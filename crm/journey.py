@@ -1,40 +1,63 @@
-"""One order's journey for the support console: stages with times and durations, error, stuck mark, messages.
+"""One order's journey for the support console: who, what happened, what next.
+
+Who: the customer, seller, operator and every actor by name (the console is the one place
+where people are named; spans, logs and metrics carry ids only). What happened: stages with
+times and durations, error, messages. What next: the move the order waits for and its deadline.
 
 Read from the shop DB only. What MES did shows up through the traces (its spans join the
 order's traces through the messages); the CRM does not read MES's database.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from jewelry.errors import NotFound
-from jewelry.lifecycle import OrderStatus, waiting_for
+from jewelry.lifecycle import FINAL_STATUSES, NextMove, OrderStatus, next_move, status_deadlines, waiting_for
 from jewelry.messaging import route_for
 from jewelry.roles import Role
 from shop.models import Order, ShopOutbox
+from tracing import attributes as A
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user as support reads them: full name (or username), e-mail."""
+
+    user_id: int
+    name: str
+    email: str
 
 
 @dataclass(frozen=True)
 class Stage:
     status: str
     entered_at: datetime
-    left_at: datetime | None  # None: the order is still in this stage
-    seconds: float  # time spent in it (so far, for the current stage)
+    left_at: datetime | None  # None: the order is still in this stage (or ended in it)
+    seconds: float | None  # time spent in it (so far, for the current stage); None for a final status
     actor_id: int | None
     actor_role: str
     system: str
     trace_id: str
+    actor: Person | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
 
     @property
     def is_current(self) -> bool:
-        return self.left_at is None
+        """The stage the order is in and whose clock runs (a final status stops the clock)."""
+        return self.left_at is None and not self.is_final
 
 
 @dataclass(frozen=True)
 class Message:
+    """A message sent for the order: a shop/CRM outbox row, or one of MES's reports (``MES_REPORTS``)."""
+
     message_id: str
     task_name: str
     routing_key: str
@@ -43,6 +66,8 @@ class Message:
     created_at: datetime
     sent_at: datetime | None
     trace_id: str
+    sender: str = "shop"  # shop (the shop's and CRM's outbox) | mes (a report seen in the traces)
+    received_at: datetime | None = None  # when the shop ran the report (MES's reports only)
 
 
 @dataclass(frozen=True)
@@ -53,6 +78,15 @@ class StuckMark:
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """What the order waits for: ``move`` (who must do what), and when its status deadline passes."""
+
+    move: NextMove
+    deadline: timedelta | None  # how long the status may last; None: no deadline (the customer's pace)
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Journey:
     order: Order
     stages: list[Stage]
@@ -60,6 +94,32 @@ class Journey:
     notes: list
     stuck: StuckMark | None
     trace_ids: list[str]  # every trace of the order, oldest first
+    people: dict  # user id -> Person: the customer, seller, operator, actors and note authors
+    next_step: NextStep | None  # None: the order is CLOSED or CANCELLED
+    now: datetime
+
+    @property
+    def customer(self) -> Person | None:
+        return self.people.get(self.order.customer_id)
+
+    @property
+    def seller(self) -> Person | None:
+        return self.people.get(self.order.seller_id)
+
+    @property
+    def operator(self) -> Person | None:
+        return self.people.get(self.order.operator_id)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the order reached CLOSED or CANCELLED: the end of its time axis (else ``now``)."""
+        last = self.stages[-1]
+        return last.entered_at if last.is_final else None
+
+    @property
+    def seconds(self) -> float:
+        """The order's age, or its whole duration once it ended."""
+        return ((self.ended_at or self.now) - self.order.created_at).total_seconds()
 
     @property
     def error(self) -> dict | None:
@@ -75,7 +135,20 @@ def trace_id_of(carrier: dict) -> str:
     return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else ""
 
 
-def _stages(order: Order, now: datetime) -> list[Stage]:
+def name_of(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _people(order: Order, history: list, notes: list) -> dict:
+    """Everyone the page names, in one query (the operator and the actors are plain user ids)."""
+    ids = {order.customer_id, order.seller_id, order.operator_id}
+    ids |= {change.actor_id for change in history} | {note.author_id for note in notes}
+    users = get_user_model().objects.filter(pk__in=ids - {None}).only(
+        "id", "username", "first_name", "last_name", "email")
+    return {user.pk: Person(user_id=user.pk, name=name_of(user), email=user.email) for user in users}
+
+
+def _stages(order: Order, now: datetime, people: dict | None = None) -> list[Stage]:
     history = list(order.history.all())
     # The order's creation has no history row: the customer created it in the shop.
     entries = [(OrderStatus.INITIATED, order.created_at, order.customer_id, Role.CUSTOMER, "shop", "")]
@@ -84,8 +157,9 @@ def _stages(order: Order, now: datetime) -> list[Stage]:
     stages = []
     for index, (status, entered_at, actor_id, role, system, trace_id) in enumerate(entries):
         left_at = entries[index + 1][1] if index + 1 < len(entries) else None
-        seconds = ((left_at or now) - entered_at).total_seconds()
-        stages.append(Stage(status, entered_at, left_at, seconds, actor_id, role, system, trace_id))
+        seconds = None if status in FINAL_STATUSES else ((left_at or now) - entered_at).total_seconds()
+        stages.append(Stage(status, entered_at, left_at, seconds, actor_id, role, system, trace_id,
+                            actor=(people or {}).get(actor_id)))
     return stages
 
 
@@ -97,6 +171,36 @@ def _messages(order_id: int) -> list[Message]:
             for row in ShopOutbox.objects.filter(order_id=order_id).order_by("created_at")]
 
 
+# MES's reports to the shop, and what each says: the CRM sees them in the traces, not in MES's database.
+MES_REPORTS = {"shop.record_price": "priced", "shop.record_pricing_failure": "refused",
+               "shop.record_manufacturing_progress": "progress"}
+
+
+def _moment(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC)
+
+
+def mes_reports(spans) -> list[Message]:
+    """MES's replies (priced, refused, progress) from the order's spans: each sending
+    (``apply_async/<task>``) with its message id, and when the shop's consumer ran it."""
+    runs = {}
+    for span in spans:
+        if span.name.startswith("run/") and span.attributes.get(A.MESSAGING_MESSAGE_ID):
+            runs.setdefault(str(span.attributes[A.MESSAGING_MESSAGE_ID]), span.start_ns)
+    reports = []
+    for span in spans:
+        task = span.name.removeprefix("apply_async/")
+        if span.kind != "producer" or task not in MES_REPORTS:
+            continue
+        message_id = str(span.attributes.get(A.MESSAGING_MESSAGE_ID, ""))
+        reports.append(Message(
+            message_id=message_id, task_name=task, routing_key=route_for(task).routing_key, attempts=0,
+            last_error="", created_at=_moment(span.start_ns), sent_at=_moment(span.end_ns),
+            trace_id=span.trace_id, sender="mes",
+            received_at=_moment(runs[message_id]) if message_id in runs else None))
+    return reports
+
+
 def _stuck(order: Order) -> StuckMark | None:
     if order.stuck_since is None:
         return None
@@ -105,14 +209,27 @@ def _stuck(order: Order) -> StuckMark | None:
                      waiting_for=waiting_for(order.status))
 
 
+def _next_step(order: Order) -> NextStep | None:
+    refused = bool(order.error_code)
+    move = next_move(order.status, refused=refused)
+    if move is None:
+        return None
+    # A refused model waits for the customer's new file: no deadline (the stuck detector agrees).
+    deadline = None if refused else status_deadlines().get(order.status)
+    return NextStep(move=move, deadline=deadline, due_at=order.status_changed_at + deadline if deadline else None)
+
+
 def order_journey(*, order_id: int, now: datetime | None = None) -> Journey:
     order = Order.objects.filter(pk=order_id).prefetch_related("history", "notes").first()
     if order is None:
         raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
-    stages, messages = _stages(order, now or timezone.now()), _messages(order_id)
+    now = now or timezone.now()
+    notes = list(order.notes.all())
+    people = _people(order, list(order.history.all()), notes)
+    stages, messages = _stages(order, now, people), _messages(order_id)
     trace_ids = []
     for trace_id in [stage.trace_id for stage in stages] + [message.trace_id for message in messages]:
         if trace_id and trace_id not in trace_ids:
             trace_ids.append(trace_id)
-    return Journey(order=order, stages=stages, messages=messages, notes=list(order.notes.all()),
-                   stuck=_stuck(order), trace_ids=trace_ids)
+    return Journey(order=order, stages=stages, messages=messages, notes=notes, stuck=_stuck(order),
+                   trace_ids=trace_ids, people=people, next_step=_next_step(order), now=now)

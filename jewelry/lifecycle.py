@@ -157,6 +157,34 @@ def waiting_for(status: str) -> str:
     return SYSTEM_OF_ROLE[forward[0]] if forward else ""
 
 
+@dataclass(frozen=True)
+class NextMove:
+    """What takes an order out of its status: who makes the move, what they must do, and into what."""
+
+    actor: str  # "the customer", "a seller", "an operator", "MES"
+    action: str  # "upload a new file", "approve manufacturing", ...
+    into: str  # the status the move leads to
+    system: str  # as ``waiting_for`` names it
+
+
+def next_move(status: str, *, refused: bool = False) -> NextMove | None:
+    """The move an order in ``status`` waits for (None if final), read from ``TRANSITIONS``.
+
+    ``refused``: MES refused to price the model (the order keeps its status and an error code);
+    then the customer must upload a new file before anything else happens.
+    """
+    if status in FINAL_STATUSES:
+        return None
+    if refused and status == S.SUBMITTED:
+        into, action = S.FILE_UPLOADED, "upload a new file"
+    else:
+        position = POSITION[status]
+        into = next(to for (frm, to) in TRANSITIONS if frm == status and POSITION[to] == position + 1)
+        action = MOVE_INTO[into]
+    role = TRANSITIONS[(status, into)]
+    return NextMove(actor=ACTOR_OF_ROLE[role], action=action, into=into, system=SYSTEM_OF_ROLE[role])
+
+
 def status_deadlines() -> dict[str, timedelta]:
     """How long an order may stay in each status before it counts as stuck (``STUCK_ORDER_DEADLINES_SECONDS``).
 

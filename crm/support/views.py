@@ -9,22 +9,25 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.journey import order_journey
+from crm.journey import MES_REPORTS, mes_reports, order_journey
+from crm.timeline import order_timeline
 from jewelry.client_address import client_address
 from jewelry.errors import NotFound
 from jewelry.roles import Role, has_role
 from shop.models import Order, OrderStatusChange
 from tracing import access
 from tracing.links import jaeger_ui_url, trace_url
-from tracing.waterfall import lookup, span_source, waterfall
+from tracing.waterfall import lookup, span_source
 
 LIST_LIMIT = 50
-FIND_BY = ("order", "trace", "customer")
+# The customer is found by id, e-mail or name (full name, part of it, or username).
+FIND_BY = {"order": "order id", "trace": "trace id", "customer": "customer id, name or e-mail"}
 # Who may download an order's 3D model: the staff who handle orders (and admin staff).
 MODEL_FILE_ROLES = (Role.SELLER, Role.SUPPORT, Role.DEVELOPER, Role.OPERATOR)
 
@@ -51,10 +54,27 @@ def console_page(view):
     return guarded
 
 
+def _is_id(term: str) -> bool:
+    # ASCII digits that fit a bigint: anything else would fail in the database, not here.
+    return term.isascii() and term.isdigit() and len(term) <= 18
+
+
+def _customers_like(term: str) -> Q:
+    """Orders whose customer has this id or e-mail, or whose name holds every word of ``term``."""
+    if _is_id(term):
+        return Q(customer_id=int(term))
+    if "@" in term:
+        return Q(customer__email__iexact=term)
+    by_name = Q()
+    for word in term.split():
+        by_name &= (Q(customer__first_name__icontains=word) | Q(customer__last_name__icontains=word)
+                    | Q(customer__username__iexact=word))
+    return by_name
+
+
 def _find(by: str, term: str):
     """A redirect to the order found, a list of orders (customer), or an error message."""
-    # ASCII digits that fit a bigint: anything else would fail in the database, not here.
-    if by != "trace" and not (term.isascii() and term.isdigit() and len(term) <= 18):
+    if by == "order" and not _is_id(term):
         return None, [], f"{by.capitalize()} ids are numbers; {term!r} is not."
     if by == "order":
         if Order.objects.filter(pk=int(term)).exists():
@@ -65,8 +85,9 @@ def _find(by: str, term: str):
         if change is not None:
             return redirect(f"{reverse('support:order', args=[change.order_id])}#trace-{term.lower()}"), [], ""
         return None, [], f"No status change of any order was made in trace {term}."
-    orders = list(Order.objects.filter(customer_id=int(term)).order_by("-created_at")[:LIST_LIMIT])
-    return None, orders, "" if orders else f"Customer {term} has no orders."
+    orders = list(Order.objects.filter(_customers_like(term)).select_related("customer")
+                  .order_by("-created_at", "-id")[:LIST_LIMIT])
+    return None, orders, "" if orders else f"No orders of a customer matching {term!r}."
 
 
 @console_page
@@ -80,10 +101,11 @@ def home(request):
     since = timezone.now() - timedelta(hours=24)
     return render(request, "crm/support/home.html", {
         "by": by, "term": term, "problem": problem, "customer_orders": customer_orders,
-        "stuck": Order.objects.filter(stuck_since__isnull=False).order_by("stuck_since", "id")[:LIST_LIMIT],
+        "stuck": Order.objects.filter(stuck_since__isnull=False).select_related("customer")
+                              .order_by("stuck_since", "id")[:LIST_LIMIT],
         # A failure keeps the order's status (SUBMITTED), so its last move dates the failure closely.
         "failed": Order.objects.exclude(error_code="").filter(status_changed_at__gte=since)
-                               .order_by("-status_changed_at", "-id")[:LIST_LIMIT],
+                               .select_related("customer").order_by("-status_changed_at", "-id")[:LIST_LIMIT],
         "find_by": FIND_BY,
     })
 
@@ -93,11 +115,9 @@ def _traces(journey) -> tuple[object, list[dict]]:
     traces = []
     for trace_id in journey.trace_ids:
         found = lookup(source, trace_id)
-        rows = waterfall(found.spans)
         traces.append({
-            "lookup": found, "rows": rows, "services": sorted({row.span.service for row in rows}),
+            "lookup": found, "services": sorted({span.service for span in found.spans}),
             "steps": [stage.status for stage in journey.stages if stage.trace_id == trace_id],
-            "failed": [row.span for row in rows if row.span.failed],
             "jaeger_url": trace_url(trace_id) if jaeger_ui_url() else "",  # else the trace is here already
         })
     return source, traces
@@ -113,8 +133,11 @@ def order_page(request, order_id: int):
     _audit(request, trace_id=journey.trace_ids[0] if journey.trace_ids else "",
            looked_for=f"order.id={order_id} traces={','.join(journey.trace_ids)}")
     source, traces = _traces(journey)
+    reports = mes_reports([span for trace in traces for span in trace["lookup"].spans])
+    messages = sorted(journey.messages + reports, key=lambda message: message.created_at)
     return render(request, "crm/support/order.html", {
-        "journey": journey, "order": journey.order, "traces": traces, "source": source,
+        "journey": journey, "order": journey.order, "source": source, "messages": messages,
+        "timeline": order_timeline(journey=journey, traces=traces), "mes_reports": MES_REPORTS,
         "spans_missing": any(trace["lookup"].outcome != "found" for trace in traces),
     })
 

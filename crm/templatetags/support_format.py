@@ -26,3 +26,9 @@ def duration(seconds) -> str:
 def milliseconds(value) -> str:
     value = float(value)
     return f"{value:.1f} ms" if value < 1000 else f"{value / 1000:.2f} s"
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]``, or None: a dict looked up by a variable in a template."""
+    return mapping.get(key) if mapping else None

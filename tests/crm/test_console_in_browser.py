@@ -153,7 +153,7 @@ def _journey_with_spans_of(page, url: str, services: set[str], timeout: float = 
     while True:
         response = page.goto(url)
         assert response.status == 200
-        shown = set(page.locator("table.waterfall td.service").all_inner_texts())
+        shown = set(page.locator(".spans summary .service").all_inner_texts())
         if services <= shown or time.monotonic() > deadline:
             return shown
         time.sleep(1)
@@ -181,9 +181,21 @@ def test_support_follows_a_closed_and_a_failed_order_in_the_browser_and_a_custom
     stages = page.locator("table.journey tbody tr")
     assert [stages.nth(i).locator("td").nth(1).inner_text() for i in range(stages.count())] == STATUSES
     durations = page.locator("table.journey td.duration").all_inner_texts()
-    assert len(durations) == 10 and all(DURATION.match(text) for text in durations), durations
+    assert len(durations) == 10 and all(DURATION.match(text) for text in durations[:-1]), durations
+    assert durations[-1] == "final"  # CLOSED has no duration: the clock stopped
     assert {"alexandrite-web", "alexandrite-worker"} <= shown
-    assert page.locator("table.waterfall tr.span", has_text="run/mes.price_order").count() >= 1
+    assert page.locator("details.span", has_text="run/mes.price_order").count() >= 1
+    who = page.inner_text("#who")
+    assert "Jane Roe" in who and "jane.roe@example.org" in who and "Marta Silva" in who  # seed_demo's people
+    assert "Nothing: CLOSED is final" in page.inner_text("#next")
+    assert "so far" not in page.inner_text("table.journey")  # CLOSED stopped the clock
+    # One time axis: a band per stage, one row per trace, spans of both processes on it.
+    assert page.locator(".stages-lane .band").count() == 10
+    rows = page.locator(".timeline .trace-row")
+    step_traces = {link.get_attribute("href") for link in page.locator("table.journey a").all()}
+    assert rows.count() >= len(step_traces) >= 2  # every step's trace, plus the messages' own
+    assert page.locator(".trace-row .mark-span.alexandrite-web").count() >= 1
+    assert page.locator(".trace-row .mark-span.alexandrite-worker").count() >= 1
     assert price == "1081.00" and "1081.00" in page.inner_text("dl.facts")
     assert "Production never uses it" in page.inner_text("main")
     _screenshot(page, tmp_path, "support-console-order.png")
@@ -193,10 +205,14 @@ def test_support_follows_a_closed_and_a_failed_order_in_the_browser_and_a_custom
     error = page.inner_text("#current-error")
     assert failed["error_code"] == "model_not_watertight"
     assert failed["error_code"] in error and failed["error_message"] in error
-    failing = page.locator("table.waterfall tr.span.failed")
-    assert failing.count() >= 1 and "alexandrite-worker" in failing.first.locator("td.service").inner_text()
-    failing.first.locator("button.unfold").click()  # unfold its attributes
-    attributes = page.locator(f"#attributes-{failing.first.get_attribute('id').removeprefix('span-')}")
+    assert "Waiting for the customer to upload a new file" in page.inner_text("#next")
+    failing = page.locator("details.span.failed")
+    assert failing.count() == 1 and "alexandrite-worker" in failing.first.locator(".service").inner_text()
+    assert "run/mes.price_order" in failing.first.locator("summary").inner_text()  # not the shop's record of it
+    assert page.locator(".trace-row .mark-span.failed").count() == 1
+    assert "shop.record_pricing_failure" in page.inner_text("table.messages")  # MES's report
+    failing.first.locator("summary").click()  # unfold its attributes
+    attributes = failing.first.locator("dl.attributes")
     assert attributes.is_visible() and "model_not_watertight" in attributes.inner_text()
     _screenshot(page, tmp_path, "support-console-failure.png")
 

@@ -8,9 +8,12 @@ from django.utils import timezone
 
 from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
+from crm.timeline import Axis, span_marks
 from shop.models import Order, OrderStatusChange
 from tests.flows import operator_steps, submitted_order
-from tests.tracing.fake_jaeger import fake_jaeger, trace_document
+from tests.tracing.fake_jaeger import START, TRACE_ID, WORKER_RUN, fake_jaeger, trace_document
+from tracing.span_data import SpanRecord
+from tracing.waterfall import waterfall
 from tracing.models import JaegerAccessLog
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
@@ -99,10 +102,12 @@ def test_a_closed_orders_page_shows_every_stage_with_its_time_duration_actor_and
     assert [stage.status for stage in journey.stages] == [
         "INITIATED", "FILE_UPLOADED", "SUBMITTED", "PRICE_CALCULATED", "MANUFACTURING_APPROVED",
         "MANUFACTURING_STARTED", "MANUFACTURING_COMPLETED", "PACKAGING", "SHIPPED", "CLOSED"]
-    assert all(stage.seconds >= 0 for stage in journey.stages)
+    assert all(stage.seconds >= 0 for stage in journey.stages[:-1])
+    assert journey.stages[-1].seconds is None  # CLOSED stops the clock
     assert [(s.actor_id, s.actor_role, s.system) for s in journey.stages][4:6] == [
         (seller.pk, "seller", "crm"), (operator.pk, "operator", "mes")]
-    assert page.count('class="stage') == 10 and "so far" in page  # CLOSED is the current stage
+    assert page.count('class="stage') == 10
+    assert "so far" not in page and "Nothing: CLOSED is final" in page and "Waiting for" not in page
     assert timezone.localtime(journey.stages[3].entered_at).strftime("%Y-%m-%d %H:%M:%S") in page
     assert "mes.order.submitted" in page and "mes.order.approved" in page  # the outbox messages
     assert "No span source is configured" in page
@@ -222,3 +227,150 @@ def test_the_admin_link_is_shown_only_to_those_the_admin_lets_in(make_user):
     assert 'href="/admin/"' in for_staff
     assert browser(staff).get("/admin/").status_code == 200
     assert browser(support).get("/admin/").status_code == 302  # the admin's own sign-in page
+
+
+def _named(user, first: str, last: str, email: str):
+    user.first_name, user.last_name, user.email = first, last, email
+    user.save(update_fields=["first_name", "last_name", "email"])
+    return user
+
+
+@pytest.mark.parametrize("role", [Role.SUPPORT, Role.DEVELOPER])
+def test_the_journey_names_the_customer_seller_and_operator_for_support_and_developers(
+        api, customer, seller, operator, make_user, role, settings):
+    settings.JAEGER_QUERY_URL, settings.RECENT_SPANS_FILE = "", ""
+    _named(customer, "Jane", "Roe", "jane.roe@example.org")
+    _named(seller, "Sam", "Seller", "sam@alexandrite.example")
+    # The operator has no full name: the username stands in.
+    order_id = closed_order(api, customer, seller, operator)
+    viewer = _named(make_user(role), "Dana", "Desk", "dana@alexandrite.example")
+
+    page = browser(viewer).get(f"/support/orders/{order_id}/").content.decode()
+
+    who = page.split('id="who"')[1].split("</section>")[0]
+    assert "Jane Roe" in who and "jane.roe@example.org" in who
+    assert "Sam Seller" in who and operator.username in who
+    assert f"user {customer.pk}" not in page and f"user {seller.pk}" not in page
+    stages = page.split('class="journey"')[1].split("</table>")[0]
+    assert "Sam Seller · seller" in stages and f"{operator.username} · operator" in stages
+    assert "signed in as Dana Desk" in page
+
+
+def test_find_a_customers_orders_by_name_and_by_e_mail(api, customer, other_customer, support):
+    _named(customer, "Jane", "Roe", "jane.roe@example.org")
+    _named(other_customer, "Jan", "Other", "jan@example.org")
+    order_id = submitted_order(api(customer), cube_stl(10))
+    other_id = submitted_order(api(other_customer), cube_stl(10))
+    console = browser(support)
+
+    for term in ("Jane Roe", "roe", "JANE.ROE@example.org"):
+        page = console.get("/support/", {"by": "customer", "find": term}).content.decode()
+        found = page.split("Orders of customers matching")[1].split("Stuck orders")[0]
+        assert f'href="/support/orders/{order_id}/"' in found, term
+        assert f'href="/support/orders/{other_id}/"' not in found, term
+        assert "jane.roe@example.org" in found
+    nobody = console.get("/support/", {"by": "customer", "find": "nobody@example.org"}).content.decode()
+    assert "No orders of a customer matching" in nobody
+
+
+def test_a_failed_pricing_waits_for_the_customers_new_file_without_a_deadline(api, customer, support, settings):
+    settings.JAEGER_QUERY_URL, settings.RECENT_SPANS_FILE = "", ""
+    order_id = submitted_order(api(customer), cube_stl(10, drop_triangles=1))
+
+    page = browser(support).get(f"/support/orders/{order_id}/").content.decode()
+
+    next_step = page.split('id="next"')[1].split("</section>")[0]
+    assert "Waiting for <strong>the customer</strong> to upload a new file" in next_step
+    assert "No deadline" in next_step
+
+
+def test_a_priced_order_waits_for_a_seller_until_its_deadline(api, customer, support, settings):
+    settings.JAEGER_QUERY_URL, settings.RECENT_SPANS_FILE = "", ""
+    settings.STUCK_ORDER_DEADLINES_SECONDS = {**settings.STUCK_ORDER_DEADLINES_SECONDS, "PRICE_CALCULATED": 3600}
+    order_id = submitted_order(api(customer), cube_stl(10))
+    order = Order.objects.get(pk=order_id)
+    assert order.status == "PRICE_CALCULATED"
+
+    page = browser(support).get(f"/support/orders/{order_id}/").content.decode()
+
+    next_step = page.split('id="next"')[1].split("</section>")[0]
+    assert "Waiting for <strong>a seller</strong> to approve manufacturing" in next_step
+    due = timezone.localtime(order.status_changed_at + timedelta(hours=1))
+    assert f"Deadline: <strong>{due:%Y-%m-%d %H:%M:%S} UTC</strong>" in next_step
+
+
+def _with_the_shops_report(document: dict) -> dict:
+    """The trace as it really ends: MES reports the refusal, the shop records it (its span fails too)."""
+    worker = document["result"]["resourceSpans"][1]["scopeSpans"][0]["spans"]
+    error = [{"key": "error.type", "value": {"stringValue": "model_not_watertight"}},
+             {"key": "messaging.message.id", "value": {"stringValue": "9a7e"}}]
+    worker += [
+        {"traceId": TRACE_ID, "spanId": "b1b2b3b4b5b6b7b8", "parentSpanId": WORKER_RUN,
+         "name": "apply_async/shop.record_pricing_failure", "kind": 4, "startTimeUnixNano": str(START + 80_000_000),
+         "endTimeUnixNano": str(START + 82_000_000), "attributes": error[1:], "status": {}},
+        {"traceId": TRACE_ID, "spanId": "c1c2c3c4c5c6c7c8", "parentSpanId": "b1b2b3b4b5b6b7b8",
+         "name": "run/shop.record_pricing_failure", "kind": 5, "startTimeUnixNano": str(START + 95_000_000),
+         "endTimeUnixNano": str(START + 99_000_000), "attributes": error,
+         "status": {"code": 2, "message": "The model is not closed."}},
+    ]
+    return document
+
+
+def test_a_failed_pricing_is_flagged_once_where_it_happened_and_mes_report_is_a_message(
+        api, customer, support, settings):
+    order_id = submitted_order(api(customer), cube_stl(10, drop_triangles=1))
+    trace_ids = list(OrderStatusChange.objects.filter(order_id=order_id).values_list("trace_id", flat=True))
+    document = _with_the_shops_report(trace_document())
+    with fake_jaeger({trace_ids[-1]: _retraced(document, trace_ids[-1])}) as (_, url):
+        settings.JAEGER_QUERY_URL = url
+        page = browser(support).get(f"/support/orders/{order_id}/").content.decode()
+
+    assert page.count('<span class="mark" title="failed here">') == 1
+    assert page.count('class="mark-span consumer alexandrite-worker failed"') == 1
+    failed = page.split('class="span consumer failed"')
+    assert len(failed) == 2 and "run/mes.price_order" in failed[1].split("</summary>")[0]
+    report = page.split('id="span-c1c2c3c4c5c6c7c8"')[1].split("</summary>")[0]
+    assert "reports the error" in report and "failed" not in report
+    messages = page.split('class="messages"')[1].split("</table>")[0]
+    assert "shop.record_pricing_failure" in messages and "9a7e" in messages and "refused" in messages
+    assert ">unset<" not in page  # a status is shown only where it says something
+
+
+def test_the_timeline_has_one_row_per_trace_on_the_orders_axis(api, customer, support, settings):
+    order_id = submitted_order(api(customer), cube_stl(10, drop_triangles=1))
+    trace_ids = list(OrderStatusChange.objects.filter(order_id=order_id).values_list("trace_id", flat=True))
+    with fake_jaeger({trace_ids[-1]: _retraced(trace_document(), trace_ids[-1])}) as (_, url):
+        settings.JAEGER_QUERY_URL = url
+        response = browser(support).get(f"/support/orders/{order_id}/")
+
+    timeline = response.context["timeline"]
+    assert [row.trace["lookup"].trace_id for row in timeline.rows] == trace_ids
+    assert [len(row.marks) for row in timeline.rows] == [0] * (len(trace_ids) - 1) + [3]
+    page = response.content.decode()
+    assert page.count('class="lane trace-row"') == len(trace_ids)
+    assert page.count('class="band') == len(response.context["journey"].stages) * (1 + len(trace_ids))
+
+
+def _span(span_id: str, start_ms: int, end_ms: int, parent: str = "", status: str = "unset", **attributes):
+    return SpanRecord(trace_id="ab" * 16, span_id=span_id, parent_span_id=parent, service="alexandrite-web",
+                      name=span_id, kind="internal", start_ns=START + start_ms * 1_000_000,
+                      end_ns=START + end_ms * 1_000_000, status=status, attributes=attributes)
+
+
+def test_spans_are_placed_by_their_start_offset_on_the_orders_axis():
+    # An order created at START and closed 10 s later: 1 % of the axis is 100 ms.
+    axis = Axis(start_ns=START, end_ns=START + 10_000 * 1_000_000)
+    spans = [_span("root", 1_000, 3_000), _span("child", 1_500, 1_510, parent="root"),
+             _span("late", 9_990, 12_000), _span("failing", 5_000, 5_200, status="error", **{"error.type": "x"}),
+             _span("report", 6_000, 6_100, status="error", **{"error.type": "x"})]
+
+    marks = span_marks(waterfall(spans), axis, seen_errors=set())
+
+    placed = {mark.span.span_id: (mark.left_percent, mark.width_percent) for mark in marks}
+    assert placed == {"root": (10.0, 20.0), "child": (15.0, 0.4),  # 0.1 % is widened to stay visible
+                      "late": (99.9, 0.1),  # cut at the axis's end
+                      "failing": (50.0, 2.0), "report": (60.0, 1.0)}
+    assert [mark.span.span_id for mark in marks] == ["root", "child", "failing", "report", "late"]
+    assert [mark.since_order_s for mark in marks][:2] == [1.0, 1.5]
+    assert [(m.span.span_id, m.failed_here, m.reports_failure) for m in marks if m.span.failed] == [
+        ("failing", True, False), ("report", False, True)]

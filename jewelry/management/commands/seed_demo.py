@@ -13,6 +13,14 @@ from jewelry.roles import GROUP_ROLES, create_user
 from mes.models import ApiClient
 
 DEMO_PARTNER = "demo-partner"
+# Made-up people, so that the support console names them as it would real ones (example domains only).
+DEMO_PEOPLE = {
+    "customer": ("Jane", "Roe", "jane.roe@example.org"),
+    "seller": ("Marta", "Silva", "marta.silva@example.com"),
+    "operator": ("Tomas", "Kral", "tomas.kral@example.com"),
+    "support": ("Ines", "Duarte", "ines.duarte@example.com"),
+    "developer": ("Lee", "Park", "lee.park@example.com"),
+}
 
 
 class Command(BaseCommand):
@@ -27,7 +35,10 @@ class Command(BaseCommand):
             if User.objects.filter(username=role).exists():
                 self.stdout.write(f"  user {role!r} exists")
                 continue
-            create_user(username=role, role=role, password=DEMO_PASSWORD)
+            user = create_user(username=role, role=role, password=DEMO_PASSWORD)
+            if role in DEMO_PEOPLE:
+                user.first_name, user.last_name, user.email = DEMO_PEOPLE[role]
+                user.save(update_fields=["first_name", "last_name", "email"])
             self.stdout.write(self.style.SUCCESS(f"  created user {role!r} (password {DEMO_PASSWORD!r})"))
         if not User.objects.filter(username=DEMO_SUPERUSER).exists():
             User.objects.create_superuser(DEMO_SUPERUSER, password=DEMO_PASSWORD)
