@@ -52,6 +52,11 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.PRICE_CALCULATED, S.CANCELLED): Role.SELLER,
 }
 
+# MES's job moves as the order does, plus one move of its own: a newer submission of the order
+# (the shop ignored the price of an older model) sends a job priced for that older model back
+# to pricing. Never the order's: the shop's order cannot leave PRICE_CALCULATED for SUBMITTED.
+JOB_TRANSITIONS: dict[tuple[str, str], str] = {**TRANSITIONS, (S.PRICE_CALCULATED, S.SUBMITTED): Role.MES_SYSTEM}
+
 FINAL_STATUSES = frozenset({S.CLOSED, S.CANCELLED})
 
 # The move into each status, as a refusal asks for it ("first the customer must upload a model").
@@ -95,9 +100,10 @@ class TransitionNotAllowedForRole(PermissionRefused):
     code = "transition_not_allowed_for_role"
 
 
-def check_transition(from_status: str, to_status: str, role: str) -> None:
-    """Raise unless ``role`` may move an order from ``from_status`` to ``to_status``."""
-    allowed_role = TRANSITIONS.get((from_status, to_status))
+def check_transition(from_status: str, to_status: str, role: str,
+                     moves: dict[tuple[str, str], str] = TRANSITIONS) -> None:
+    """Raise unless ``role`` may move an order (or, with ``JOB_TRANSITIONS``, a job) between the statuses."""
+    allowed_role = moves.get((from_status, to_status))
     if allowed_role is None:
         reason = what_comes_first(from_status, to_status)
         raise IllegalTransition(f"An order in {from_status} cannot move to {to_status}: {reason}.")

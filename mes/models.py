@@ -31,6 +31,8 @@ class ManufacturingJob(models.Model):
     customer_id = models.BigIntegerField()
     metal = models.CharField(max_length=32)
     model_key = models.CharField(max_length=255)
+    # The shop's submission of the order this job prices (None: a request sent before requests named it).
+    submission = models.PositiveIntegerField(null=True, blank=True)
     # Mirrors the order's lifecycle as MES sees it; written only by mes.services._move_job.
     stage = models.CharField(max_length=32, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED)
     assignee_id = models.BigIntegerField(null=True, blank=True)  # operator user id

@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from jewelry import outbox
 from jewelry.errors import Conflict, InvalidModelFile, NotFound, PermissionRefused
-from jewelry.lifecycle import OrderStatus, Transition, check_transition, order_status_changed
+from jewelry.lifecycle import (
+    JOB_TRANSITIONS,
+    OrderStatus,
+    Transition,
+    check_transition,
+    order_status_changed,
+)
 from jewelry.model_files import format_from_name
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
 from mes import geometry, pricing
@@ -33,7 +39,7 @@ class JobMovedMeanwhile(Conflict):
 
 def _move_job(job: ManufacturingJob, *, to_stage: str, actor: Actor, **fields) -> ManufacturingJob:
     previous_stage, previous_changed_at = job.stage, job.stage_changed_at
-    check_transition(job.stage, to_stage, actor.role)
+    check_transition(job.stage, to_stage, actor.role, moves=JOB_TRANSITIONS)
     now = timezone.now()
     moved = ManufacturingJob.objects.filter(pk=job.pk, stage=job.stage).update(
         stage=to_stage, stage_changed_at=now, **fields
@@ -67,18 +73,26 @@ def _report_to_shop(task_name: str, job: ManufacturingJob, **payload) -> None:
 
 
 def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str,
-                model_format: str = "") -> ManufacturingJob:
+                model_format: str = "", submission: int | None = None) -> ManufacturingJob:
     """Measure the order's model and price it; report the price, or the refusal, to the shop.
 
-    Idempotent: a job already priced, or already refused for this same file, is left alone.
+    Idempotent: a job already priced, or already refused, for this same submission (or, in a
+    request without one, this same file) is left alone; a request for an earlier submission is
+    ignored; a newer submission is priced even if the job was priced for an earlier one.
     Storage and database errors propagate so the task retries them.
     """
     job, created = ManufacturingJob.objects.get_or_create(
         order_id=order_id,
         defaults={"customer_id": customer_id, "metal": metal, "model_key": model_key,
-                  "unfinished_pricing_runs": 1},
+                  "submission": submission, "unfinished_pricing_runs": 1},
     )
     spans.annotate_job(job)
+    if not created and _is_newer(submission, than=job.submission):
+        job = _start_submission(order_id, submission=submission, metal=metal, model_key=model_key)
+    if submission is not None and job.submission != submission:
+        record.stale_message_ignored(order_id=order_id, message="mes.price_order", submission=submission,
+                                     current_submission=job.submission)
+        return job  # the shop has submitted the order again since this request
     if job.stage != S.SUBMITTED or (job.error_code and job.model_key == model_key):
         return job  # a redelivered message: the first delivery did the work
     if not created:
@@ -96,6 +110,33 @@ def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str,
     except Exception:
         _pricing_run_ended(job)  # it failed, but it ended: not a crash
         raise
+
+
+def _is_newer(submission: int | None, *, than: int | None) -> bool:
+    """A request naming its submission is newer than a job that names none or an earlier one."""
+    return submission is not None and (than is None or submission > than)
+
+
+def _start_submission(order_id: int, *, submission: int, metal: str, model_key: str) -> ManufacturingJob:
+    """The shop submitted the order again: forget the earlier model's result and price this one.
+
+    A job priced for the earlier model goes back to SUBMITTED (the shop ignored that price);
+    a job already further on is left alone: the shop cannot submit such an order again.
+    """
+    with transaction.atomic(using=MES_DB):
+        job = _job(order_id, lock=True)
+        if not _is_newer(submission, than=job.submission):
+            return job  # another delivery started it meanwhile
+        fresh = {"submission": submission, "metal": metal, "model_key": model_key, "error_code": "",
+                 "error_message": "", "unfinished_pricing_runs": 0}
+        if job.stage == S.PRICE_CALCULATED:
+            return _move_job(job, to_stage=S.SUBMITTED, actor=MES_SYSTEM_ACTOR, price=None, priced_at=None,
+                             **fresh)
+        if job.stage == S.SUBMITTED:
+            ManufacturingJob.objects.filter(pk=job.pk).update(**fresh)
+            for name, value in fresh.items():
+                setattr(job, name, value)
+        return job
 
 
 def _pricing_run_ended(job: ManufacturingJob) -> None:
@@ -123,10 +164,11 @@ def _price(job: ManufacturingJob, *, metal: str, model_key: str, model_format: s
         labour_cost=metal_price.labour_cost,
     )
     record.model_measured(measured, price=price)
+    submission = job.submission
     with transaction.atomic(using=MES_DB):
         job = _job(order_id, lock=True)
-        if job.stage != S.SUBMITTED:
-            return job
+        if job.stage != S.SUBMITTED or job.submission != submission:
+            return job  # priced by another delivery, or the shop submitted the order again meanwhile
         _move_job(
             job, to_stage=S.PRICE_CALCULATED, actor=MES_SYSTEM_ACTOR,
             metal=metal, model_key=model_key, price=price, priced_at=timezone.now(),
@@ -135,7 +177,7 @@ def _price(job: ManufacturingJob, *, metal: str, model_key: str, model_format: s
             is_watertight=measured.is_watertight, error_code="", error_message="",
             unfinished_pricing_runs=0,
         )
-        _report_to_shop("shop.record_price", job, price=str(price))
+        _report_to_shop("shop.record_price", job, price=str(price), submission=job.submission)
     return job
 
 
@@ -143,11 +185,14 @@ def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: s
                     exception: Exception | None = None) -> ManufacturingJob:
     record.error(code=code, message=message, system="mes", exception=exception)
     with transaction.atomic(using=MES_DB):
-        ManufacturingJob.objects.filter(pk=job.pk).update(
+        refused = ManufacturingJob.objects.filter(pk=job.pk, submission=job.submission).update(
             model_key=model_key, error_code=code, error_message=message[:500], unfinished_pricing_runs=0
         )
+        if not refused:
+            return job  # the shop submitted the order again meanwhile: this refusal concerns nobody
         job.model_key, job.error_code, job.error_message = model_key, code, message[:500]
-        _report_to_shop("shop.record_pricing_failure", job, error_code=code, error_message=message)
+        _report_to_shop("shop.record_pricing_failure", job, error_code=code, error_message=message,
+                        submission=job.submission)
     return job
 
 
@@ -156,13 +201,15 @@ PRICING_TOO_SLOW = (
 )
 
 
-def give_up_pricing(*, order_id: int, code: str, reason: str, exception: BaseException | None = None) -> None:
+def give_up_pricing(*, order_id: int, code: str, reason: str, exception: BaseException | None = None,
+                    submission: int | None = None) -> None:
     """Pricing cannot succeed (retries ran out, time ran out, an unforeseen error): record it, never drop the order.
 
     ``reason`` is shown to the customer: ours, never the exception's text, which goes on the span only.
+    A run for an earlier ``submission`` than the job's gives up on nothing the shop still waits for.
     """
     job = ManufacturingJob.objects.filter(order_id=order_id).first()
-    if job is not None and job.stage == S.SUBMITTED:
+    if job is not None and job.stage == S.SUBMITTED and submission in (None, job.submission):
         _refuse_pricing(job, job.model_key, code, reason[:500], exception=exception)
 
 

@@ -75,7 +75,7 @@ def _diagnose(entry: dict, job: ManufacturingJob | None, rows: list) -> tuple[st
         return "", []  # the shop has just sent its own lost request again
     status = entry["status"]
     if status == S.SUBMITTED:
-        return _lost_in_pricing(job, rows, model_key=entry["model_key"])
+        return _lost_in_pricing(job, rows, model_key=entry["model_key"], submission=entry.get("submission"))
     if status not in MANUFACTURING or job is None:
         return "", []  # waiting for a person (seller, operator), not for a message
     if status == S.MANUFACTURING_APPROVED and job.stage == S.PRICE_CALCULATED:
@@ -85,7 +85,11 @@ def _diagnose(entry: dict, job: ManufacturingJob | None, rows: list) -> tuple[st
     return (PROGRESS_NOT_RECORDED, missed) if missed else ("", [])
 
 
-def _lost_in_pricing(job: ManufacturingJob | None, rows: list, *, model_key: str) -> tuple[str, list]:
+def _lost_in_pricing(job: ManufacturingJob | None, rows: list, *, model_key: str,
+                     submission: int | None) -> tuple[str, list]:
+    if job is not None and submission and job.submission is not None and job.submission != submission:
+        # MES's answer concerns another submission than the one the order waits for.
+        return PRICE_REQUEST_NOT_RECEIVED, []
     if job is not None and job.stage != S.SUBMITTED:
         return PRICE_NOT_RECORDED, outbox.latest(rows, "shop.record_price")
     if job is not None and job.error_code and job.model_key == model_key:

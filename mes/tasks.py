@@ -1,6 +1,7 @@
 """MES consumers (queue ``mes.orders``): thin wrappers of ``mes.services``, safe to redeliver."""
 
 from datetime import datetime
+from functools import partial
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
@@ -25,35 +26,36 @@ class PricingTask(Task):
         """
         if isinstance(exc, TimeLimitExceeded) and "order_id" in kwargs:
             services.give_up_pricing(order_id=kwargs["order_id"], code="model_too_complex",
-                                     reason=services.PRICING_TOO_SLOW, exception=exc)
+                                     reason=services.PRICING_TOO_SLOW, exception=exc,
+                                     submission=kwargs.get("submission"))
 
 
 @shared_task(name="mes.price_order", bind=True, base=PricingTask, max_retries=RETRY["max_retries"])
-def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key: str, model_format: str = ""):
+def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key: str, model_format: str = "",
+                submission: int | None = None):
     """Transient failures retry with backoff; whatever cannot be priced ends as an error on the order.
 
-    ``model_format`` is empty only in requests sent before the message carried it. The
-    messages recorded are ours; the exception goes on the span for developers only.
+    ``model_format`` is empty, and ``submission`` None, only in requests sent before the message
+    carried them. The messages recorded are ours; the exception goes on the span for developers only.
     """
+    give_up = partial(services.give_up_pricing, order_id=order_id, submission=submission)
     try:
         services.price_order(order_id=order_id, customer_id=customer_id, metal=metal, model_key=model_key,
-                             model_format=model_format)
+                             model_format=model_format, submission=submission)
     except SoftTimeLimitExceeded as exc:
-        services.give_up_pricing(order_id=order_id, code="model_too_complex",
-                                 reason=services.PRICING_TOO_SLOW, exception=exc)
+        give_up(code="model_too_complex", reason=services.PRICING_TOO_SLOW, exception=exc)
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
-            services.give_up_pricing(order_id=order_id, code="pricing_unavailable",
-                                     reason="Pricing could not reach storage or its database; "
-                                            "it was retried and has been recorded.", exception=exc)
+            give_up(code="pricing_unavailable",
+                    reason="Pricing could not reach storage or its database; "
+                           "it was retried and has been recorded.", exception=exc)
             return
         raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries))
     except Exception as exc:
         # A bug or an input nobody foresaw fails the same way on every retry:
         # record it where CRM and MES see it instead of dropping the order.
-        services.give_up_pricing(order_id=order_id, code="pricing_failed",
-                                 reason="Pricing failed on our side; the error has been recorded.",
-                                 exception=exc)
+        give_up(code="pricing_failed", reason="Pricing failed on our side; the error has been recorded.",
+                exception=exc)
         raise
 
 

@@ -27,6 +27,10 @@ class Order(models.Model):
     model_size = models.PositiveBigIntegerField(null=True, blank=True)
     model_sha256 = models.CharField(max_length=64, blank=True)
 
+    # Raised by every submit; each pricing message names the submission it is about, so a
+    # late or repeated answer about an earlier model is told apart (README, "The order lifecycle").
+    submission = models.PositiveIntegerField(default=0)
+
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

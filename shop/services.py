@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from jewelry import outbox
@@ -173,11 +173,13 @@ def _store_model(order: Order, customer_id: int, uploaded_file, model_format: st
 
 
 def submit_order(*, order_id: int, customer_id: int) -> Order:
-    """Hand the order to MES for pricing (through the outbox, after commit)."""
+    """Hand the order to MES for pricing (through the outbox, after commit), as its next submission."""
     actor = Actor(user_id=customer_id, role=Role.CUSTOMER)
     with transaction.atomic():
         order = change_status(order_id=order_id, to_status=S.SUBMITTED, actor=actor,
-                              customer_id=customer_id, savepoint=False, error_code="", error_message="")
+                              customer_id=customer_id, savepoint=False, error_code="", error_message="",
+                              submission=F("submission") + 1)
+        order.refresh_from_db(fields=["submission"])
         outbox.enqueue(
             ShopOutbox,
             task_name="mes.price_order",
@@ -188,32 +190,56 @@ def submit_order(*, order_id: int, customer_id: int) -> Order:
                 "metal": order.metal,
                 "model_key": order.model_file.name,
                 "model_format": order.model_format,
+                "submission": order.submission,
             },
         )
     return order
 
 
-def record_price(*, order_id: int, price: Decimal) -> Order | None:
-    """MES priced the order. A repeated report of a price already recorded changes nothing."""
-    order = Order.objects.filter(pk=order_id).only("status", "price").first()
-    if order is None:
-        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
-    if order.status != S.SUBMITTED:
+def _about_an_earlier_submission(order: Order, message: str, submission: int | None) -> bool:
+    """Is a pricing message about a submission the order has since replaced? Then it is ignored.
+
+    A message without ``submission`` (published before messages named it) is taken as current.
+    """
+    if submission is None or submission == order.submission:
+        return False
+    record.stale_message_ignored(order_id=order.pk, message=message, submission=submission,
+                                 current_submission=order.submission)
+    return True
+
+
+def record_price(*, order_id: int, price: Decimal, submission: int | None = None) -> Order | None:
+    """MES priced the order's ``submission``. A repeat, or a price of an earlier submission, changes nothing."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None:
+            raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
         spans.annotate_order(order)
-        return None  # already applied (redelivery) or the order moved on: nothing to do
-    return change_status(order_id=order_id, to_status=S.PRICE_CALCULATED, actor=MES_SYSTEM_ACTOR,
-                         price=Decimal(price), error_code="", error_message="")
+        if _about_an_earlier_submission(order, "shop.record_price", submission):
+            return None  # the customer has uploaded and submitted another model since
+        if order.status != S.SUBMITTED:
+            return None  # already applied (redelivery) or the order moved on: nothing to do
+        return change_status(order_id=order_id, to_status=S.PRICE_CALCULATED, actor=MES_SYSTEM_ACTOR,
+                             savepoint=False, price=Decimal(price), error_code="", error_message="")
 
 
-def record_pricing_failure(*, order_id: int, error_code: str, error_message: str) -> None:
-    """MES could not price the order: keep it SUBMITTED, with the reason for CRM and the customer."""
-    updated = Order.objects.filter(pk=order_id, status=S.SUBMITTED).update(
-        error_code=error_code[:64], error_message=error_message[:500],
-        stuck_since=None,  # now it waits for the customer's new file: not lost
-    )
+def record_pricing_failure(*, order_id: int, error_code: str, error_message: str,
+                           submission: int | None = None) -> None:
+    """MES could not price the order's ``submission``: keep it SUBMITTED, with the reason for CRM and the customer.
+
+    A refusal of an earlier submission changes nothing: the order waits for the current one's answer.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None:
+            raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+        if _about_an_earlier_submission(order, "shop.record_pricing_failure", submission):
+            return
+        Order.objects.filter(pk=order_id, status=S.SUBMITTED).update(
+            error_code=error_code[:64], error_message=error_message[:500],
+            stuck_since=None,  # now it waits for the customer's new file: not lost
+        )
     record.failure_reported(code=error_code, message=error_message)
-    if not updated and not Order.objects.filter(pk=order_id).exists():
-        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
 
 
 def record_manufacturing_progress(*, order_id: int, status: str, operator_id: int) -> Order | None:

@@ -107,7 +107,8 @@ def _tell_mes(orders: list[Order], redispatched: dict[int, str], *, now: datetim
     An order whose request the shop has just sent again is not diagnosed this time.
     """
     stuck = [{"order_id": order.pk, "status": order.status, "stuck_since": order.stuck_since.isoformat(),
-              "model_key": order.model_file.name, "diagnose": order.pk not in redispatched}
+              "model_key": order.model_file.name, "submission": order.submission,
+              "diagnose": order.pk not in redispatched}
              for order in orders]
     route = route_for(CHECK_STUCK_ORDERS)
     try:

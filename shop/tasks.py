@@ -13,13 +13,14 @@ from shop.models import ShopOutbox
 
 
 @shared_task(name="shop.record_price", **RETRY)
-def record_price(*, order_id: int, price: str):
-    services.record_price(order_id=order_id, price=Decimal(price))
+def record_price(*, order_id: int, price: str, submission: int | None = None):
+    services.record_price(order_id=order_id, price=Decimal(price), submission=submission)
 
 
 @shared_task(name="shop.record_pricing_failure", **RETRY)
-def record_pricing_failure(*, order_id: int, error_code: str, error_message: str):
-    services.record_pricing_failure(order_id=order_id, error_code=error_code, error_message=error_message)
+def record_pricing_failure(*, order_id: int, error_code: str, error_message: str, submission: int | None = None):
+    services.record_pricing_failure(order_id=order_id, error_code=error_code, error_message=error_message,
+                                    submission=submission)
 
 
 @shared_task(name="shop.record_manufacturing_progress", **RETRY)

@@ -81,6 +81,10 @@ TRANSITION_RECORD = "alexandrite.transition.record"
 EVENT_TASK_RETRY = "celery.retry"
 EVENT_REDISPATCHED = "order.redispatched"  # the stuck-order detector sent a lost message again
 REDISPATCH_CAUSE = "alexandrite.redispatch.cause"  # which message was lost (the stuck-order detector)
+# A pricing message about an older submission of the order than its current one: ignored, not an error.
+EVENT_STALE_MESSAGE_IGNORED = "order.stale_message_ignored"
+PRICING_SUBMISSION = "alexandrite.pricing.submission"  # the submission the message is about
+PRICING_CURRENT_SUBMISSION = "alexandrite.pricing.current_submission"  # the one the order (or job) is at
 
 # --- metrics (OpenTelemetry names; Prometheus sees dots as underscores + unit) -----
 METRIC_ORDER_DURATION = "alexandrite.order.duration"  # s, creation -> CLOSED

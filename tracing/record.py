@@ -5,12 +5,16 @@ has one function here, so "where is X recorded" has one answer. The span half li
 ``tracing.spans``, the metric half in ``tracing.metrics``; the domain apps call only this.
 """
 
+import logging
+
 from opentelemetry.trace import Status, StatusCode
 
 from jewelry.lifecycle import OrderStatus, Transition
 from tracing import attributes as A
 from tracing import metrics
 from tracing.spans import MAX_ERROR_MESSAGE, error_code, people, recording_span
+
+log = logging.getLogger(__name__)
 
 
 def transition(moved: Transition) -> None:
@@ -97,6 +101,18 @@ def redispatch(*, status: str, cause: str, messages: list[tuple[str, str]]) -> N
                 A.MESSAGING_DESTINATION_NAME: destination,
             })
     metrics.count_redispatch(status=status, cause=cause)
+
+
+def stale_message_ignored(*, order_id: int, message: str, submission: int, current_submission: int | None) -> None:
+    """A pricing message about an older submission of the order arrived late or twice: ignored, not a failure."""
+    log.info("Order %s: ignored %s about submission %s; the order is at submission %s.",
+             order_id, message, submission, current_submission)
+    span = recording_span()
+    if span is not None:
+        span.add_event(A.EVENT_STALE_MESSAGE_IGNORED, {
+            A.ORDER_ID: order_id, A.PRICING_SUBMISSION: submission,
+            A.PRICING_CURRENT_SUBMISSION: -1 if current_submission is None else current_submission,
+        })
 
 
 def model_received(*, file_format: str, size: int, sha256: str) -> None:

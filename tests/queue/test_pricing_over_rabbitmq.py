@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", 
 
 # What a message may carry: ids, the metal, the storage key, a status, a price, an error.
 ALLOWED_PAYLOAD_FIELDS = {"order_id", "customer_id", "seller_id", "operator_id", "metal", "model_key", "model_format",
-                          "status", "price", "error_code", "error_message"}
+                          "status", "price", "error_code", "error_message", "submission"}
 
 
 def test_submitted_order_is_priced_by_the_worker_from_the_model_volume(api, customer, worker):
