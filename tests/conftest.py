@@ -29,8 +29,8 @@ def spans(_memory_exporter):
 @pytest.fixture(autouse=True)
 def _no_failed_logins_carried_over():
     """Failed sign-ins are counted in the cache (jewelry.login_throttle): each test starts afresh."""
-    from django.core.cache import caches
     from django.conf import settings
+    from django.core.cache import caches
 
     caches[settings.LOGIN_THROTTLE_CACHE].clear()
 

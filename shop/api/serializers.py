@@ -5,7 +5,6 @@ from rest_framework import serializers
 from jewelry.metals import Metal
 from shop.models import Order, OrderStatusChange
 
-
 METAL_CHOICE = f"Name the metal: one of {', '.join(Metal.values)}."
 
 

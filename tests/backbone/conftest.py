@@ -60,5 +60,5 @@ def jaeger(backbone) -> Jaeger:
 def _running_app(django_db_setup, tmp_path_factory, backbone):
     exporting = backbone.app_env()
     with running_app(tmp_path_factory.mktemp("backbone-media"), exporting.pop("OTEL_EXPORTER_OTLP_ENDPOINT"),
-                     beat=True, **exporting) as web:
+                     **exporting) as web:
         yield web

@@ -12,9 +12,9 @@ from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes.models import MesOutbox
 from shop.models import Order, ShopOutbox
-from tests.e2e.app import BEAT_SERVICE, WEB_SERVICE, WORKER_SERVICE, submit_order
+from tests.e2e.app import BEAT_SERVICE, WEB_SERVICE, WORKER_SERVICE, submit_order, traced_env
 from tests.e2e.traces import PRICE_RUN, SUBMIT, messaging, one, rabbitmq, transitions
-from tests.processes import wait_until
+from tests.processes import WORKER_QUEUES, celery_beat, queue_depth, wait_until
 from tracing import attributes as A
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.backbone,
@@ -120,13 +120,22 @@ def test_the_support_console_shows_the_order_waterfall_from_the_real_jaeger(app,
     assert "Trace not found" not in page.text
 
 
-def test_beat_and_workers_reach_jaeger_as_services_of_their_own(app, jaeger):
+def test_beat_and_workers_reach_jaeger_as_services_of_their_own(app, backbone, jaeger):
+    exporting = backbone.app_env()
+    beat_env = traced_env(exporting.pop("OTEL_EXPORTER_OTLP_ENDPOINT"), BEAT_SERVICE, **exporting)
     wanted = {WEB_SERVICE, WORKER_SERVICE, BEAT_SERVICE}
-    jaeger.wait_for(lambda: wanted <= set(jaeger.services()), describe=lambda: str(jaeger.services()))
+
+    with celery_beat(env=beat_env):
+        jaeger.wait_for(lambda: wanted <= set(jaeger.services()), describe=lambda: str(jaeger.services()))
+
+    # what beat sent is done before the test's tables are flushed
+    wait_until(lambda: not any(queue_depth(queue) for queue in WORKER_QUEUES), timeout=60,
+               message="the worker to finish what beat sent")
+    time.sleep(2)
 
 
 def test_span_metrics_reach_prometheus_and_jaegers_monitor_data(app, caller, backbone, jaeger, customer):
-    submit_order(caller(customer), cube_stl(10))
+    wait_for_status(app, submit_order(caller(customer), cube_stl(10)), S.PRICE_CALCULATED)
 
     def calls_in_prometheus():
         query = f'sum(traces_span_metrics_calls_total{{service_name="{WEB_SERVICE}"}})'
@@ -155,8 +164,7 @@ def test_an_alert_from_trace_data_fires_on_real_failures_and_refusals_page_no_on
     for _ in range(30):
         assert caller(seller).post(f"/api/v1/crm/orders/{refused}/approve/").status_code == 409
     # Then real failures: pricing refuses open shells, a failure of MES's pricing task each.
-    for _ in range(8):
-        submit_order(shop, cube_stl(10, drop_triangles=2))
+    failing_orders = [submit_order(shop, cube_stl(10, drop_triangles=2)) for _ in range(8)]
 
     started = time.monotonic()
     alerts = []
@@ -168,5 +176,8 @@ def test_an_alert_from_trace_data_fires_on_real_failures_and_refusals_page_no_on
             break
     failing = {labels.get("span_name") for labels in alerts
                if labels["alertname"] == "AlexandriteHighErrorRate"}
+    refusals = Order.objects.filter(pk__in=[refused, *failing_orders]).exclude(error_code="")
+    # the worker is done with them before the test's tables are flushed
+    wait_until(lambda: refusals.count() == 9, timeout=60, message="the shop to record every refusal")
     assert PRICE_RUN in failing, alerts
     assert not {name for name in failing if "approve" in (name or "")}, alerts

@@ -6,15 +6,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from crm.timeline import Axis, span_marks
 from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
-from crm.timeline import Axis, span_marks
 from shop.models import Order, OrderStatusChange
 from tests.flows import operator_steps, submitted_order
 from tests.tracing.fake_jaeger import START, TRACE_ID, WORKER_RUN, fake_jaeger, trace_document
+from tracing.models import JaegerAccessLog
 from tracing.span_data import SpanRecord
 from tracing.waterfall import waterfall
-from tracing.models import JaegerAccessLog
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 

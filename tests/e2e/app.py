@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.utils.crypto import get_random_string
 
-from tests.processes import celery_beat, celery_worker, gunicorn_server, process_env, purge_queues
+from tests.processes import celery_worker, gunicorn_server, process_env, purge_queues
 
 WEB_SERVICE = "alexandrite-web"
 WORKER_SERVICE = "alexandrite-worker"
@@ -33,17 +33,18 @@ def traced_env(endpoint: str, service_name: str, **overrides) -> dict:
 
 
 @contextlib.contextmanager
-def running_app(media_root, endpoint: str, *, beat: bool = False, **overrides):
-    """gunicorn (two forked workers) and a Celery prefork worker, and beat if asked, exporting
-    to ``endpoint``; yields the web server with ``.media_root``, ``.worker`` and ``.beat``."""
+def running_app(media_root, endpoint: str, **overrides):
+    """gunicorn (two forked workers) and a Celery prefork worker exporting to ``endpoint``;
+    yields the web server with ``.media_root`` and ``.worker``.
+
+    No beat: its scheduled tasks would write while a transactional test's tables are flushed
+    (a deadlock); a test that needs beat runs it within itself (``celery_beat``).
+    """
     purge_queues()
-    with override_settings(MEDIA_ROOT=media_root), contextlib.ExitStack() as stack:
-        worker = stack.enter_context(celery_worker(env=traced_env(endpoint, WORKER_SERVICE, **overrides)))
-        web_beat = (stack.enter_context(celery_beat(env=traced_env(endpoint, BEAT_SERVICE, **overrides)))
-                    if beat else None)
-        web = stack.enter_context(gunicorn_server(env=traced_env(endpoint, WEB_SERVICE, **overrides),
-                                                  workers=2))
-        web.media_root, web.worker, web.beat = media_root, worker, web_beat
+    with override_settings(MEDIA_ROOT=media_root), \
+            celery_worker(env=traced_env(endpoint, WORKER_SERVICE, **overrides)) as worker, \
+            gunicorn_server(env=traced_env(endpoint, WEB_SERVICE, **overrides), workers=2) as web:
+        web.media_root, web.worker = media_root, worker
         yield web
     purge_queues()
 

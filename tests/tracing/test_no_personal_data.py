@@ -9,9 +9,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from crm.models import OrderNote
-from shop.models import Order
 from jewelry.roles import Role, create_user
 from jewelry.sample_models import cube_stl
+from shop.models import Order
 from tests.flows import upload
 from tests.tracing.helpers import everything_said
 
