@@ -78,8 +78,9 @@ def test_published_message_carries_ids_and_no_personal_data(api, make_user, brok
     assert message.headers["task"] == "mes.price_order"
     assert message.headers["id"] == price_request_id(order_id)
     _, kwargs, _ = json.loads(message.body)
-    assert set(kwargs) == {"order_id", "customer_id", "metal", "model_key", "model_format"}
+    assert set(kwargs) == {"order_id", "customer_id", "metal", "model_key", "model_format", "submission"}
     assert (kwargs["order_id"], kwargs["customer_id"], kwargs["metal"]) == (order_id, customer.pk, "gold_18k")
+    assert kwargs["submission"] == 1  # the order's first submit: what the price will be about
     assert kwargs["model_format"] == "stl"
     assert kwargs["model_key"].startswith(f"models/{customer.pk}/{order_id}/")
     body = message.body if isinstance(message.body, str) else message.body.decode()
