@@ -91,6 +91,9 @@ def _queryable_latencies(backbone: Backbone, count: int) -> list[float]:
 
 
 def run(world: BenchWorld, *, orders: int, probes: int, progress=print) -> list[Figure]:
+    # the app's batch delay (5 s), the decision wait (2 s) and the exporter's flush (2 s), with room;
+    # a smoke run (a handful of orders) only checks that the section runs
+    settle = 10 if orders >= 50 else 3
     from benchmarks.users import logged_in
     from jewelry.roles import Role
     from jewelry.sample_models import cube_stl
@@ -107,12 +110,12 @@ def run(world: BenchWorld, *, orders: int, probes: int, progress=print) -> list[
         with processes.celery_worker(env, queues="mes.orders,shop.events", concurrency=1), \
                 processes.gunicorn(env, workers=2) as server:
             run_flows(server.port, *users, cube_stl(10), flows=5, concurrency=2)  # warm up
-            time.sleep(8)  # the warm-up's spans are decided and stored
+            time.sleep(settle)  # the warm-up's spans are decided and stored
             spans_before, disk_before = _accepted_spans(backbone), _disk_mb(workdir / "badger")
             collector_cpu, jaeger_cpu = _cpu_seconds(collector_pid), _cpu_seconds(jaeger_pid)
             progress(f"  {orders} order flows through gunicorn and a worker, exporting to the Collector")
             result = run_flows(server.port, *users, cube_stl(10), flows=orders, concurrency=2)
-            time.sleep(10)  # the worker's last spans, the decision wait, the exporter's flush
+            time.sleep(settle)  # the worker's last spans, the decision wait, the exporter's flush
             spans = _accepted_spans(backbone) - spans_before
             collector_cpu = _cpu_seconds(collector_pid) - collector_cpu
             jaeger_cpu = _cpu_seconds(jaeger_pid) - jaeger_cpu

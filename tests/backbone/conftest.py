@@ -37,21 +37,23 @@ def rules_without_waiting(directory: Path) -> Path:
     return directory
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def webhook():
     with Webhook() as hook:
         yield hook
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def backbone(tmp_path_factory, webhook):
+    """One backbone for every module (starting it costs seconds); a module that stops a part
+    of it (test_faults) starts it again."""
     workdir = tmp_path_factory.mktemp("backbone")
     with Backbone(workdir, webhook_url=webhook.url, collector_env=TEST_COLLECTOR_ENV, interval="2s",
                   rules_dir=rules_without_waiting(workdir / "rules")) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jaeger(backbone) -> Jaeger:
     return Jaeger(backbone.jaeger_query_url)
 
