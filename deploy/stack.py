@@ -112,9 +112,6 @@ class Process:
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait()
 
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
