@@ -47,10 +47,10 @@ class Sizes:
 
 FULL = Sizes(cpu_rounds=30, cpu_flows=20, overhead_rounds=5, overhead_flows=300, queue_jobs=100_000, queue_rounds=3, queue_requests=200,
              pipeline_rounds=3, pipeline_orders=300, pricing_triangles=1_000_000, pricing_runs=5)
-QUICK = Sizes(cpu_rounds=3, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
+QUICK = Sizes(cpu_rounds=2, cpu_flows=2, overhead_rounds=1, overhead_flows=6, queue_jobs=2_000, queue_rounds=1, queue_requests=5,
               pipeline_rounds=1, pipeline_orders=5, pricing_triangles=10_000, pricing_runs=1,
-              pipeline_concurrencies=(1,), pipeline_batch_rounds=2, pipeline_batch_orders=3, calls=50,
-              backbone_orders=5, backbone_probes=10, export_rounds=1, export_spans=100, export_settle=0.5)
+              pipeline_concurrencies=(1,), pipeline_batch_rounds=1, pipeline_batch_orders=3, calls=50,
+              backbone_orders=5, backbone_probes=3, export_rounds=1, export_spans=100, export_settle=0.5)
 
 
 def progress(message: str) -> None:
@@ -183,13 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that it runs (~1 min)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     parser.add_argument("--prefix", default="alexandrite_bench", help="name prefix of the bench databases/vhost")
-    parser.add_argument("--cpu-rounds", type=int, help="rounds of the cpu section (default: 30, at least 24 to separate 3%%; quick: 3)")
+    parser.add_argument("--cpu-rounds", type=int, help="rounds of the cpu section (default: 30, at least 24 to separate 3%%; quick: 2)")
     parser.add_argument("--cpu-sets", default="main",
                         help="variant sets of the cpu section: main, pieces (per-piece costs), upstream, export")
     parser.add_argument("--pipeline-sets", default="main",
                         help="variant sets of the alternating pipeline run: main, pieces (per-piece costs), upstream")
     parser.add_argument("--pipeline-rounds", type=int,
-                        help="rounds of the alternating pipeline run (default: 20, quick: 2); "
+                        help="rounds of the alternating pipeline run (default: 20, quick: 1); "
                              "given alone, the long interleaved pipeline runs are skipped")
     parser.add_argument("--pipeline-baseline", default="", metavar="CHECKOUT",
                         help="also run ours from another checkout of the project (before/after in one run)")
