@@ -122,7 +122,9 @@ def test_the_support_console_shows_the_order_waterfall_from_the_real_jaeger(app,
 
 def test_beat_and_workers_reach_jaeger_as_services_of_their_own(app, backbone, jaeger):
     exporting = backbone.app_env()
-    beat_env = traced_env(exporting.pop("OTEL_EXPORTER_OTLP_ENDPOINT"), BEAT_SERVICE, **exporting)
+    # beat's first relay goes out one interval after it starts: 2 s here, not the default 30
+    beat_env = traced_env(exporting.pop("OTEL_EXPORTER_OTLP_ENDPOINT"), BEAT_SERVICE,
+                          OUTBOX_RELAY_INTERVAL_SECONDS="2", **exporting)
     wanted = {WEB_SERVICE, WORKER_SERVICE, BEAT_SERVICE}
 
     with celery_beat(env=beat_env):
