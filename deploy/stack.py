@@ -141,17 +141,20 @@ class Backbone:
     ``rules_dir`` replaces the shipped alert rules (tests shorten their ``for``); with
     ``web_health_url``, the blackbox exporter probes the web app's readiness there; with
     ``rabbitmq_metrics`` (host:port of RabbitMQ's Prometheus plugin), the workers' queues are
-    watched too (on the default vhost, this machine's).
+    watched too (on the default vhost, this machine's); ``alert_group_wait`` replaces Alertmanager's
+    30 s wait before a new group's first notification (tests).
     """
 
     def __init__(self, workdir: Path, *, webhook_url: str, token: str = "local-ingest-token",
                  collector_env: dict | None = None, interval: str = "15s", rules_dir: Path | None = None,
-                 ports: Ports | None = None, web_health_url: str = "", rabbitmq_metrics: str = ""):
+                 ports: Ports | None = None, web_health_url: str = "", rabbitmq_metrics: str = "",
+                 alert_group_wait: str = ""):
         self.workdir, self.webhook_url, self.token = Path(workdir), webhook_url, token
         self.collector_env, self.interval = dict(collector_env or {}), interval
         self.rules_dir = rules_dir or PROMETHEUS_RULES
         self.ports = ports or Ports()
         self.web_health_url, self.rabbitmq_metrics = web_health_url, rabbitmq_metrics
+        self.alert_group_wait = alert_group_wait
         self.certs = self.workdir / "certs"
         self.binaries = backbone_binaries()
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -334,9 +337,12 @@ class Backbone:
 
     def _alertmanager(self) -> Process:
         config = self.workdir / "alertmanager.yml"
-        config.write_text(ALERTMANAGER_CONFIG.read_text()
-                          .replace("${ALERT_WEBHOOK_URL}", f"{self.webhook_url}/alerts")
-                          .replace("${ALERT_HEARTBEAT_URL}", f"{self.webhook_url}/heartbeat"))
+        shipped = yaml.safe_load(ALERTMANAGER_CONFIG.read_text()
+                                 .replace("${ALERT_WEBHOOK_URL}", f"{self.webhook_url}/alerts")
+                                 .replace("${ALERT_HEARTBEAT_URL}", f"{self.webhook_url}/heartbeat"))
+        if self.alert_group_wait:
+            shipped["route"]["group_wait"] = self.alert_group_wait
+        config.write_text(yaml.safe_dump(shipped, sort_keys=False))
         argv = [debian_binary("prometheus-alertmanager", "alertmanager"), f"--config.file={config}",
                 f"--storage.path={self.workdir / 'alertmanager-data'}",
                 f"--web.listen-address=127.0.0.1:{self.ports.alertmanager}",

@@ -49,7 +49,7 @@ def backbone(tmp_path_factory, webhook):
     of it (test_faults) starts it again."""
     workdir = tmp_path_factory.mktemp("backbone")
     with Backbone(workdir, webhook_url=webhook.url, collector_env=TEST_COLLECTOR_ENV, interval="2s",
-                  rules_dir=rules_without_waiting(workdir / "rules")) as running:
+                  rules_dir=rules_without_waiting(workdir / "rules"), alert_group_wait="1s") as running:
         yield running
 
 
