@@ -86,7 +86,7 @@ class Timeline:
 
     @property
     def axis_rows(self) -> list[TraceRow]:
-        """The rows drawn on the axis: every one with a failure, then the newest, at most ``MAX_AXIS_ROWS``."""
+        """The rows drawn on the axis: those with a failure, then the newest; ``MAX_AXIS_ROWS`` at most."""
         if len(self.rows) <= MAX_AXIS_ROWS:
             return self.rows
         first_kept = sorted(range(len(self.rows)), key=lambda index: (not self.rows[index].failed, -index))
