@@ -85,10 +85,14 @@ def demo(tmp_path_factory):
         wait_until(lambda: _answers(base + "/api/schema/") or web.poll() is not None, timeout=90,
                    message=lambda: (var_dir / "web.log").read_text(errors="replace")[-3000:])
         assert web.poll() is None, (var_dir / "web.log").read_text(errors="replace")[-3000:]
+        # A thread pool, not solo: under solo, a message that came in while a task ran waited about
+        # 10 s at times (seen in the worker's log: an approval, a progress report), several times a run.
         worker = _start([str(ROOT / ".venv" / "bin" / "celery"), "-A", "jewelry", "worker", "-Q",
-                         "mes.orders,shop.events", "--concurrency=1", "--pool=solo", "--loglevel=INFO", "--without-heartbeat",
-                         "--without-gossip", "--without-mingle", "-n", f"console-browser-{os.getpid()}@%h"],
-                        _demo_env(var_dir, OTEL_SERVICE_NAME="alexandrite-worker", OTEL_TRACES_EXPORTER="none"), var_dir / "worker.log")
+                         "mes.orders,shop.events", "--concurrency=1", "--pool=threads", "--loglevel=INFO",
+                         "--without-heartbeat", "--without-gossip", "--without-mingle",
+                         "-n", f"console-browser-{os.getpid()}@%h"],
+                        _demo_env(var_dir, OTEL_SERVICE_NAME="alexandrite-worker", OTEL_TRACES_EXPORTER="none"),
+                        var_dir / "worker.log")
         wait_until(lambda: " ready." in (var_dir / "worker.log").read_text(errors="replace"), timeout=60,
                    message=lambda: (var_dir / "worker.log").read_text(errors="replace")[-3000:])
         yield base, var_dir
