@@ -150,8 +150,9 @@ def _people(order: Order, history: list, notes: list) -> dict:
 
 def _stages(order: Order, now: datetime, people: dict | None = None) -> list[Stage]:
     history = list(order.history.all())
-    # The order's creation has no history row: the customer created it in the shop.
-    entries = [(OrderStatus.INITIATED, order.created_at, order.customer_id, Role.CUSTOMER, "shop", "")]
+    # The order's creation has no history row: the customer created it in the shop, in this trace.
+    entries = [(OrderStatus.INITIATED, order.created_at, order.customer_id, Role.CUSTOMER, "shop",
+                order.created_trace_id)]
     entries += [(change.to_status, change.at, change.actor_id, change.actor_role, change.system,
                  change.trace_id) for change in history]
     stages = []

@@ -14,6 +14,9 @@ from tracing import attributes as A
 from tracing.waterfall import WaterfallRow, waterfall
 
 MIN_WIDTH_PERCENT = 0.4  # a span of a few milliseconds on a day-long axis stays visible
+# More rows than this bury the axis (an order re-sent for days has hundreds of traces): the rest
+# are counted in one line, and their spans are still listed below it.
+MAX_AXIS_ROWS = 25
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,18 @@ class Timeline:
     axis: Axis
     bands: list[Band]
     rows: list[TraceRow]  # one per trace of the order, oldest first
+
+    @property
+    def axis_rows(self) -> list[TraceRow]:
+        """The rows drawn on the axis: those with a failure, then the newest; ``MAX_AXIS_ROWS`` at most."""
+        if len(self.rows) <= MAX_AXIS_ROWS:
+            return self.rows
+        first_kept = sorted(range(len(self.rows)), key=lambda index: (not self.rows[index].failed, -index))
+        return [self.rows[index] for index in sorted(first_kept[:MAX_AXIS_ROWS])]
+
+    @property
+    def rows_not_on_axis(self) -> int:
+        return len(self.rows) - len(self.axis_rows)
 
 
 def _ns(moment: datetime) -> int:

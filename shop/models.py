@@ -44,6 +44,8 @@ class Order(models.Model):
     stuck_since = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
+    # The creation call's trace (hex): INITIATED has no history row to keep it.
+    created_trace_id = models.CharField(max_length=32, blank=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -84,7 +84,8 @@ def create_order(*, customer_id: int, metal: str) -> Order:
         # The value is the caller's: not repeated in a message that reaches the span.
         raise InvalidInput(f"Unknown metal; choose one of {', '.join(Metal.values)}.",
                            code="unknown_metal")
-    order = Order.objects.create(customer_id=customer_id, metal=metal)
+    order = Order.objects.create(customer_id=customer_id, metal=metal,
+                                 created_trace_id=spans.current_trace_id())
     spans.annotate_order(order)
     return order
 

@@ -38,9 +38,13 @@ def test_signing_in_without_next_lands_on_the_start_page(make_user):
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
 def test_api_docs_load_nothing_from_outside_and_their_files_ship_with_the_app(path):
-    page = Client().get(path).content.decode()
+    response = Client().get(path)
+    page = response.content.decode()
 
     assert not EXTERNAL_URL.search(page), EXTERNAL_URL.search(page)
+    # What their scripts add (Redoc's logo from its CDN) the browser may fetch from this site only.
+    assert response["Content-Security-Policy"] == (
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'")
     assets = re.findall(r'(?:src|href)="/static/([^"]+)"', page)
     assert assets and all(finders.find(asset) for asset in assets)
 

@@ -72,6 +72,14 @@ def _customers_like(term: str) -> Q:
     return by_name
 
 
+def _order_of_trace(trace_id: str) -> int | None:
+    """The order created or moved in this trace, if any."""
+    change = OrderStatusChange.objects.filter(trace_id=trace_id).only("order_id").first()
+    if change is not None:
+        return change.order_id
+    return Order.objects.filter(created_trace_id=trace_id).values_list("pk", flat=True).first()
+
+
 def _find(by: str, term: str):
     """A redirect to the order found, a list of orders (customer), or an error message."""
     if by == "order" and not _is_id(term):
@@ -81,10 +89,10 @@ def _find(by: str, term: str):
             return redirect("support:order", order_id=int(term)), [], ""
         return None, [], f"No order {term}."
     if by == "trace":
-        change = OrderStatusChange.objects.filter(trace_id=term.lower()).only("order_id").first()
-        if change is not None:
-            return redirect(f"{reverse('support:order', args=[change.order_id])}#trace-{term.lower()}"), [], ""
-        return None, [], f"No status change of any order was made in trace {term}."
+        order_id = _order_of_trace(term.lower())
+        if order_id is not None:
+            return redirect(f"{reverse('support:order', args=[order_id])}#trace-{term.lower()}"), [], ""
+        return None, [], f"No order was created or moved in trace {term}."
     orders = list(Order.objects.filter(_customers_like(term)).select_related("customer")
                   .order_by("-created_at", "-id")[:LIST_LIMIT])
     return None, orders, "" if orders else f"No orders of a customer matching {term!r}."

@@ -2,7 +2,10 @@
 
 ``bin/demo`` serves on SQLite with its local span store; a real Celery worker (its own
 process and service name) shares the demo's files and a RabbitMQ vhost, so the waterfall
-holds spans of both processes. ``SCREENSHOTS=1`` also writes the pictures into docs/.
+holds spans of both processes. ``simulate_orders`` drives orders over HTTP first; a short
+PRICE_CALCULATED deadline and a run of the stuck-order detector on the demo's files make a
+priced order stuck.
+``SCREENSHOTS=1`` also writes the pictures into docs/.
 """
 
 import os
@@ -12,7 +15,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -30,6 +33,9 @@ PASSWORD = "alexandrite-demo"
 STATUSES = ["INITIATED", "FILE_UPLOADED", "SUBMITTED", "PRICE_CALCULATED", "MANUFACTURING_APPROVED",
             "MANUFACTURING_STARTED", "MANUFACTURING_COMPLETED", "PACKAGING", "SHIPPED", "CLOSED"]
 DURATION = re.compile(r"^\d+(\.\d+)? s|^\d+ (d|h|min|s)\b")
+CUSTOMER_EMAIL = "jane.roe@example.org"  # seed_demo's customer, who places every order here
+PRICED_DEADLINE_SECONDS = 4  # a priced order waits this long for a seller before it counts as stuck
+DEADLINES = {"STUCK_ORDER_DEADLINES_SECONDS": f"PRICE_CALCULATED={PRICED_DEADLINE_SECONDS}"}
 
 
 def _demo_env(var_dir: Path, **extra) -> dict:
@@ -71,7 +77,7 @@ def demo(tmp_path_factory):
     port = free_port()
     purge_queues(broker_url())
     web = _start([str(ROOT / "bin" / "demo")], _demo_env(var_dir, ADDR=f"127.0.0.1:{port}",
-                                                         OTEL_SERVICE_NAME="alexandrite-web"),
+                                                         OTEL_SERVICE_NAME="alexandrite-web", **DEADLINES),
                  var_dir / "web.log")
     base = f"http://127.0.0.1:{port}"
     worker = None
@@ -79,10 +85,14 @@ def demo(tmp_path_factory):
         wait_until(lambda: _answers(base + "/api/schema/") or web.poll() is not None, timeout=90,
                    message=lambda: (var_dir / "web.log").read_text(errors="replace")[-3000:])
         assert web.poll() is None, (var_dir / "web.log").read_text(errors="replace")[-3000:]
+        # A thread pool, not solo: under solo, a message that came in while a task ran waited about
+        # 10 s at times (seen in the worker's log: an approval, a progress report), several times a run.
         worker = _start([str(ROOT / ".venv" / "bin" / "celery"), "-A", "jewelry", "worker", "-Q",
-                         "mes.orders,shop.events", "--concurrency=1", "--pool=solo", "--loglevel=INFO", "--without-heartbeat",
-                         "--without-gossip", "--without-mingle", "-n", f"console-browser-{os.getpid()}@%h"],
-                        _demo_env(var_dir, OTEL_SERVICE_NAME="alexandrite-worker", OTEL_TRACES_EXPORTER="none"), var_dir / "worker.log")
+                         "mes.orders,shop.events", "--concurrency=1", "--pool=threads", "--loglevel=INFO",
+                         "--without-heartbeat", "--without-gossip", "--without-mingle",
+                         "-n", f"console-browser-{os.getpid()}@%h"],
+                        _demo_env(var_dir, OTEL_SERVICE_NAME="alexandrite-worker", OTEL_TRACES_EXPORTER="none"),
+                        var_dir / "worker.log")
         wait_until(lambda: " ready." in (var_dir / "worker.log").read_text(errors="replace"), timeout=60,
                    message=lambda: (var_dir / "worker.log").read_text(errors="replace")[-3000:])
         yield base, var_dir
@@ -90,6 +100,31 @@ def demo(tmp_path_factory):
         if worker is not None:
             _stop(worker)
         _stop(web)
+
+
+@pytest.fixture(scope="module")
+def simulated(demo) -> dict:
+    """``simulate_orders`` over HTTP against the served demo (before anything else), then a priced
+    order nobody approves: its PRICE_CALCULATED deadline passes while the other tests look around."""
+    base, var_dir = demo
+    # A person's second terminal beside the demo: no test databases, no collector.
+    person = {k: v for k, v in os.environ.items()
+              if not k.endswith("DATABASE_URL") and not k.startswith("OTEL_")}
+    run = _manage("simulate_orders", "--base-url", base, "--orders", "2", "--failure-share", "0",
+                  "--no-progress", env=person | {"ALEXANDRITE_VAR_DIR": str(var_dir / "simulator")})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(r"CLOSED\s+2\n", run.stdout), run.stdout
+    first, last = map(int, re.search(r"\(orders (\d+) to (\d+)\)", run.stdout).groups())
+    assert f"{base}/support/orders/{first}/" in run.stdout  # the summary's link opens the console
+    left_priced = _order_with(base, cube_stl(10))
+    assert left_priced["status"] == "PRICE_CALCULATED"
+    return {"orders": list(range(first, last + 1)), "left_priced": left_priced["id"],
+            "overdue_at": time.monotonic() + PRICED_DEADLINE_SECONDS}
+
+
+def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180, check=False)
 
 
 def _closed_order(base: str, var_dir: Path) -> tuple[int, str]:
@@ -104,17 +139,26 @@ def _closed_order(base: str, var_dir: Path) -> tuple[int, str]:
     return int(found[1]), found[2]
 
 
-def _failed_order(base: str) -> dict:
-    """An order whose model MES refuses to price (an open mesh), through the shop API."""
+def _order_with(base: str, model: bytes) -> dict:
+    """An order of ``model``, submitted through the shop API; the shop's order once MES has answered."""
     shop = requests.Session()
     shop.auth = ("customer", PASSWORD)
     order_id = shop.post(f"{base}/api/v1/shop/orders/", json={"metal": "gold_18k"}, timeout=10).json()["id"]
     uploaded = shop.post(f"{base}/api/v1/shop/orders/{order_id}/model/", timeout=10,
-                         files={"file": ("open-ring.stl", cube_stl(10, drop_triangles=1))})
+                         files={"file": ("ring.stl", model)})
     assert uploaded.status_code == 200, uploaded.text
     assert shop.post(f"{base}/api/v1/shop/orders/{order_id}/submit/", timeout=10).status_code == 202
-    return wait_until(lambda: (order := shop.get(f"{base}/api/v1/shop/orders/{order_id}/", timeout=10).json())
-                      ["error_code"] and order, timeout=60, message="the pricing failure")
+
+    def answered() -> dict | None:
+        order = shop.get(f"{base}/api/v1/shop/orders/{order_id}/", timeout=10).json()
+        return order if order["status"] != "SUBMITTED" or order["error_code"] else None
+
+    return wait_until(answered, timeout=60, message="MES's answer")
+
+
+def _failed_order(base: str) -> dict:
+    """An order whose model MES refuses to price (an open mesh), through the shop API."""
+    return _order_with(base, cube_stl(10, drop_triangles=1))
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +213,7 @@ def _screenshot(page, tmp_path: Path, name: str) -> Path:
 
 
 def test_support_follows_a_closed_and_a_failed_order_in_the_browser_and_a_customer_is_refused(
-        demo, browser, tmp_path):
+        demo, simulated, browser, tmp_path):
     base, var_dir = demo
     closed_id, price = _closed_order(base, var_dir)
     failed = _failed_order(base)
@@ -217,17 +261,82 @@ def test_support_follows_a_closed_and_a_failed_order_in_the_browser_and_a_custom
     _screenshot(page, tmp_path, "support-console-failure.png")
 
     page.goto(f"{base}/support/")
-    assert str(failed["id"]) in page.inner_text("main")  # among the orders failed in the last 24 hours
-    _screenshot(page, tmp_path, "support-console-home.png")
+    assert str(failed["id"]) in page.inner_text("#failed-orders")  # failed in the last 24 hours
 
     page.goto(f"{base}/api/docs/")
     page.wait_for_selector(".opblock-tag", timeout=20_000)
     assert {tag.strip() for tag in page.locator(".opblock-tag h3, .opblock-tag span").all_inner_texts()
             if tag.strip() in ("shop", "crm", "mes")} == {"shop", "crm", "mes"}
-    assert outside == []  # nothing the pages load comes from outside
+    page.goto(f"{base}/api/redoc/", wait_until="networkidle")  # its scripts have asked for all they show
+    page.wait_for_selector(".api-content", timeout=20_000)
+    assert {"shop", "crm", "mes"} <= set(page.locator(".menu-content label").all_inner_texts())
+    assert page.locator("img[alt='redocly logo']").count() == 0  # refused (not fetched), then dropped
+    assert outside == []  # nothing the pages load comes from outside (Redoc's logo included)
 
     customer = _signed_in(browser, base, "customer", outside)
     refused = customer.goto(f"{base}/support/orders/{closed_id}/")
     assert refused.status == 403
     assert "for support and developers" in customer.inner_text("main")
     assert customer.locator("table.journey, table.waterfall").count() == 0  # nothing of the order shown
+
+
+def test_support_finds_a_simulated_order_by_e_mail_and_every_trace_link_of_its_journey_shows_spans(
+        demo, simulated, browser):
+    base, _ = demo
+    order_id = simulated["orders"][0]
+    outside: list[str] = []
+    page = _signed_in(browser, base, "support", outside)
+    page.goto(f"{base}/support/")
+    page.select_option("select[name=by]", "customer")
+    page.fill("#find", CUSTOMER_EMAIL)
+    page.click("form.find button[type=submit]")
+    page.locator(f"main a[href='/support/orders/{order_id}/']").click()
+    page.wait_for_url(f"{base}/support/orders/{order_id}/")
+
+    journey = page.url
+    shown = _journey_with_spans_of(page, journey, {"alexandrite-web", "alexandrite-worker"})
+    assert {"alexandrite-web", "alexandrite-worker"} <= shown
+    assert "Jane Roe" in page.inner_text("#who") and CUSTOMER_EMAIL in page.inner_text("#who")
+    assert page.locator(".trace-row .mark-span.alexandrite-web").count() >= 1  # one axis, both processes
+    assert page.locator(".trace-row .mark-span.alexandrite-worker").count() >= 1
+    initiated = page.locator("table.journey tbody tr").first  # the creation call, traced
+    assert "INITIATED" in initiated.inner_text()
+    created = initiated.locator("a").get_attribute("href").removeprefix("#trace-")
+    assert page.locator(f"#trace-{created} .mark-span.alexandrite-web").count() >= 1
+    assert "POST api/v1/shop/orders/" in page.inner_text(f"#spans-{created}")
+    reply = page.locator("table.messages tr.mes", has_text="shop.record_price")  # MES's reply
+    assert reply.count() >= 1 and "priced" in reply.first.inner_text()
+    assert "Nothing: CLOSED is final" in page.inner_text("#next")
+    assert "so far" not in page.inner_text("table.journey") and page.locator(".band.now").count() == 0
+
+    # Every trace link: the stages' and the axis rows' on the page, and the CRM API's trace_url.
+    links = {link.get_attribute("href") for link in page.locator("table.journey a, .lane-label a").all()}
+    history = page.request.get(f"{base}/api/v1/crm/orders/{order_id}/").json()["history"]
+    links |= {change["trace_url"] for change in history}
+    for href in sorted(links):
+        page.goto(urljoin(journey, href))
+        target = "#" + urlsplit(page.url).fragment
+        assert page.locator(f"{target} .mark-span, {target} details.span").count() >= 1, href
+    assert outside == []
+
+
+def test_a_priced_order_past_its_short_deadline_is_marked_stuck_on_the_front_page(
+        demo, simulated, browser, tmp_path):
+    base, _ = demo
+    order_id = simulated["left_priced"]
+    time.sleep(max(simulated["overdue_at"] - time.monotonic(), 0))  # its deadline passed (long ago, mostly)
+    # The detector bin/demo runs every minute, run once on the demo's files (as beat would send it).
+    scan = _manage("detect_stuck_orders", env=_demo_env(demo[1], OTEL_TRACES_EXPORTER="none", **DEADLINES))
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+    assert "Stuck orders: PRICE_CALCULATED 1 " in scan.stdout, scan.stdout
+    page = _signed_in(browser, base, "support", [])
+    page.goto(f"{base}/support/")
+    stuck_link = page.locator(f"#stuck-orders a[href='/support/orders/{order_id}/']")
+    assert stuck_link.count() == 1
+    _screenshot(page, tmp_path, "support-console-home.png")
+    stuck_link.click()
+    page.wait_for_url(f"{base}/support/orders/{order_id}/")
+    stuck = page.inner_text("#stuck")
+    assert f"Stuck in PRICE_CALCULATED past its deadline of {PRICED_DEADLINE_SECONDS:.2f} s" in stuck
+    assert "Waiting for a seller to approve manufacturing" in page.inner_text("#next")
+    assert page.locator(".band.now").count() == 1  # its clock runs

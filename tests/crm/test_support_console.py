@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from crm import timeline as timeline_module
 from crm.timeline import Axis, span_marks
 from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
@@ -24,6 +25,12 @@ def browser(user=None) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def order_trace_ids(order_id: int) -> list[str]:
+    """The creation call's trace, then every status change's: the journey's traces, oldest first."""
+    history = OrderStatusChange.objects.filter(order_id=order_id).values_list("trace_id", flat=True)
+    return list(dict.fromkeys([Order.objects.get(pk=order_id).created_trace_id, *history]))
 
 
 def closed_order(api, customer, seller, operator) -> int:
@@ -69,6 +76,9 @@ def test_find_by_order_trace_and_customer_id(api, customer, support):
     assert console.get("/support/", {"by": "order", "find": order_id})["Location"] == f"/support/orders/{order_id}/"
     assert console.get("/support/", {"by": "trace", "find": trace_id})["Location"] == (
         f"/support/orders/{order_id}/#trace-{trace_id}")
+    created = Order.objects.get(pk=order_id).created_trace_id  # the creation call's: no status change
+    assert console.get("/support/", {"by": "trace", "find": created})["Location"] == (
+        f"/support/orders/{order_id}/#trace-{created}")
     by_customer = console.get("/support/", {"by": "customer", "find": customer.pk})
     assert f'href="/support/orders/{order_id}/"' in by_customer.content.decode()
     for not_an_id in ("abc", "9" * 30, "\u00b2"):  # letters, past a bigint, a non-ASCII digit
@@ -76,6 +86,23 @@ def test_find_by_order_trace_and_customer_id(api, customer, support):
         assert answer.status_code == 200 and "ids are numbers" in answer.content.decode()
     searched = [row.search_tags for row in JaegerAccessLog.objects.order_by("id")]
     assert searched[:2] == [f"order={order_id}", f"trace={trace_id}"]
+
+
+def test_the_creation_call_is_traced_on_the_initiated_row_and_on_the_axis(api, customer, support, settings):
+    order_id = submitted_order(api(customer), cube_stl(10))
+    created = Order.objects.get(pk=order_id).created_trace_id
+    with fake_jaeger({created: _retraced(trace_document(), created)}) as (_, url):
+        settings.JAEGER_QUERY_URL = url
+        response = browser(support).get(f"/support/orders/{order_id}/")
+
+    assert len(created) == 32 and created not in order_trace_ids(order_id)[1:]  # its own trace
+    initiated = response.context["journey"].stages[0]
+    assert (initiated.status, initiated.trace_id) == ("INITIATED", created)
+    first_row = response.context["timeline"].rows[0]
+    assert first_row.trace["lookup"].trace_id == created and len(first_row.marks) == 3
+    assert first_row.trace["steps"] == ["INITIATED"]
+    stages = response.content.decode().split('class="journey"')[1].split("</table>")[0]
+    assert f'href="#trace-{created}"' in stages.split("INITIATED")[1].split("</tr>")[0]
 
 
 def test_the_home_page_lists_stuck_and_recently_failed_orders(api, customer, support):
@@ -117,7 +144,7 @@ def test_a_closed_orders_page_shows_every_stage_with_its_time_duration_actor_and
 def test_a_pricing_failure_shows_its_code_message_and_the_failing_span_from_jaeger(
         api, customer, support, settings):
     order_id = submitted_order(api(customer), cube_stl(10, drop_triangles=1))
-    trace_ids = list(OrderStatusChange.objects.filter(order_id=order_id).values_list("trace_id", flat=True))
+    trace_ids = order_trace_ids(order_id)
     document = trace_document()  # the worker's pricing span fails, as in the real trace
     with fake_jaeger({trace_ids[-1]: _retraced(document, trace_ids[-1])}) as (handler, url):
         settings.JAEGER_QUERY_URL, settings.JAEGER_UI_URL = url, "https://tracing.example/jaeger"
@@ -338,7 +365,7 @@ def test_a_failed_pricing_is_flagged_once_where_it_happened_and_mes_report_is_a_
 
 def test_the_timeline_has_one_row_per_trace_on_the_orders_axis(api, customer, support, settings):
     order_id = submitted_order(api(customer), cube_stl(10, drop_triangles=1))
-    trace_ids = list(OrderStatusChange.objects.filter(order_id=order_id).values_list("trace_id", flat=True))
+    trace_ids = order_trace_ids(order_id)
     with fake_jaeger({trace_ids[-1]: _retraced(trace_document(), trace_ids[-1])}) as (_, url):
         settings.JAEGER_QUERY_URL = url
         response = browser(support).get(f"/support/orders/{order_id}/")
@@ -349,6 +376,25 @@ def test_the_timeline_has_one_row_per_trace_on_the_orders_axis(api, customer, su
     page = response.content.decode()
     assert page.count('class="lane trace-row"') == len(trace_ids)
     assert page.count('class="band') == len(response.context["journey"].stages) * (1 + len(trace_ids))
+
+
+def test_a_journey_with_many_traces_draws_its_failures_and_newest_on_the_axis_and_counts_the_rest(
+        api, customer, support, settings, monkeypatch):
+    monkeypatch.setattr(timeline_module, "MAX_AXIS_ROWS", 2)
+    order_id = submitted_order(api(customer), cube_stl(10))
+    trace_ids = order_trace_ids(order_id)  # creation, upload, submit (and the price, in its trace)
+    document = trace_document()  # a failure in the oldest trace: kept on the axis all the same
+    with fake_jaeger({trace_ids[0]: _retraced(document, trace_ids[0])}) as (_, url):
+        settings.JAEGER_QUERY_URL = url
+        response = browser(support).get(f"/support/orders/{order_id}/")
+
+    timeline = response.context["timeline"]
+    assert len(timeline.rows) == len(trace_ids) == 3
+    assert [row.trace["lookup"].trace_id for row in timeline.axis_rows] == [trace_ids[0], trace_ids[-1]]
+    page = response.content.decode()
+    assert page.count('class="lane trace-row"') == 2
+    assert "1 more trace, older and without failures" in page
+    assert page.count('<section class="trace" id="spans-') == len(trace_ids)  # every trace's spans, below
 
 
 def _span(span_id: str, start_ms: int, end_ms: int, parent: str = "", status: str = "unset", **attributes):
