@@ -39,7 +39,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served by the app, no CDN
-    "jewelry",  # the shared kernel; project-level commands (seed_demo, simulate_orders)
+    "jewelry",  # the shared kernel
+    "alexandrite",  # project level: the URL map and the demo's commands (seed_demo, simulate_orders)
     "tracing",
     "shop",
     "crm",
@@ -58,7 +59,7 @@ MIDDLEWARE = [
     "tracing.middleware.OrderSpanMiddleware",
 ]
 
-ROOT_URLCONF = "jewelry.urls"
+ROOT_URLCONF = "alexandrite.urls"
 WSGI_APPLICATION = "jewelry.wsgi.application"
 TEMPLATES = [
     {

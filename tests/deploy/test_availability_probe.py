@@ -78,7 +78,7 @@ def test_prometheus_probes_the_web_app_s_readiness_through_the_exporter():
     assert labels["__address__"] == EXPORTER_ADDRESS
     assert labels["__param_target"] == WEB_READINESS_URL
     assert labels["instance"] == WEB_READINESS_URL  # the probed URL, not the exporter's address
-    # the readiness route of the app (jewelry/urls.py), not liveness
+    # the readiness route of the app (alexandrite/urls.py), not liveness
     assert 'path("health/", health.ready' in (REPO / "jewelry" / "urls.py").read_text()
 
 
@@ -116,7 +116,7 @@ def test_compose_runs_the_exporter_between_prometheus_and_the_web_app(compose, v
 class _Web(BaseHTTPRequestHandler):
     """A stand-in web app: /health/ answers the server's current status; /health/live/ 200."""
 
-    def do_GET(self):  # noqa: N802 - the http.server API
+    def do_GET(self):
         self.server.requests.append((self.command, self.path))
         if self.path == "/health/" and self.server.status in (301, 302):
             self.send_response(self.server.status)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AlexandriteConfig(AppConfig):
+    name = "alexandrite"
+    verbose_name = "Alexandrite (project level)"
