@@ -14,7 +14,7 @@ from django.dispatch import Signal
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
+from rest_framework.views import APIView, set_rollback
 
 from jewelry.errors import DomainError
 from jewelry.parsers import RequestTooLarge
@@ -94,6 +94,25 @@ def exception_handler(exc, context):
     set_rollback()
     return Response(error_body(code, _first_message(exc.detail), **extra), status=exc.status_code,
                     headers=headers)
+
+
+class OrderActionView(APIView):
+    """One POST, no body, one service: the signed-in user moves one order on.
+
+    A subclass names ``service`` (a services.py function), the keyword that takes the user's
+    id (``actor_argument``), and what it answers (``answer``); its schema goes on the class
+    with ``extend_schema_view(post=...)``.
+    """
+
+    service = None
+    actor_argument = ""  # "seller_id", "operator_id"
+
+    def post(self, request, order_id: int):
+        done = self.service(order_id=order_id, **{self.actor_argument: request.user.pk})
+        return Response(self.answer(order_id, done))
+
+    def answer(self, order_id: int, done) -> dict:
+        raise NotImplementedError
 
 
 def bad_request_view(request, exception=None):
