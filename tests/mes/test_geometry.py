@@ -1,5 +1,4 @@
 import io
-import json
 import zipfile
 
 import numpy as np
@@ -130,20 +129,6 @@ def test_torus_volume_matches_trimesh_in_ascii_stl_and_obj():
 
     assert from_stl.volume_mm3 == pytest.approx(torus.volume, rel=1e-5)
     assert from_obj.volume_mm3 == pytest.approx(torus.volume, rel=1e-5)
-
-
-def test_as_dict_is_json_safe():
-    geometry = measure_model(fixtures.three_mf_cube(10), "3mf")
-
-    data = json.loads(json.dumps(geometry.as_dict()))
-
-    assert data == {
-        "volume_mm3": pytest.approx(1000),
-        "surface_area_mm2": pytest.approx(600),
-        "triangle_count": 12,
-        "bbox_mm": pytest.approx([10, 10, 10]),
-        "is_watertight": True,
-    }
 
 
 def test_model_geometry_is_immutable():
