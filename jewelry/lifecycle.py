@@ -89,7 +89,6 @@ SYSTEM_OF_ROLE = {
 }
 
 
-
 def acting_system(role: str) -> str:
     """The system a move is made in, decided by the role of who makes it (history rows and spans say it)."""
     return SYSTEM_OF_ROLE[role]
