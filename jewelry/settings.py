@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served by the app, no CDN
     "jewelry",  # the shared kernel
-    "alexandrite",  # project level: the URL map and the demo's commands (seed_demo, simulate_orders)
     "tracing",
     "shop",
     "crm",
@@ -59,7 +58,7 @@ MIDDLEWARE = [
     "tracing.middleware.OrderSpanMiddleware",
 ]
 
-ROOT_URLCONF = "alexandrite.urls"
+ROOT_URLCONF = "jewelry.urls"
 WSGI_APPLICATION = "jewelry.wsgi.application"
 TEMPLATES = [
     {

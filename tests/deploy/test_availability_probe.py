@@ -78,7 +78,7 @@ def test_prometheus_probes_the_web_app_s_readiness_through_the_exporter():
     assert labels["__address__"] == EXPORTER_ADDRESS
     assert labels["__param_target"] == WEB_READINESS_URL
     assert labels["instance"] == WEB_READINESS_URL  # the probed URL, not the exporter's address
-    # the readiness route of the app (alexandrite/urls.py), not liveness
+    # the readiness route of the app (jewelry/urls.py), not liveness
     assert 'path("health/", health.ready' in (REPO / "jewelry" / "urls.py").read_text()
 
 
