@@ -51,8 +51,9 @@ def measure(calls: int) -> dict[str, float]:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+    from jewelry import trace_context
     from jewelry.lifecycle import Transition
-    from tracing import hooks, metrics, propagation, record, setup, spans, sql
+    from tracing import hooks, metrics, record, setup, spans, sql
 
     tracer = trace.get_tracer("benchmarks.per_call")
     now = datetime.now(UTC)
@@ -68,7 +69,7 @@ def measure(calls: int) -> dict[str, float]:
     job = SimpleNamespace(order_id=1, stage="PRICE_CALCULATED", customer_id=3, assignee_id=None)
     price_kwargs = {"order_id": 1, "customer_id": 3, "metal": "gold_18k", "model_key": "models/1.stl"}
     with tracer.start_as_current_span("carrier"):
-        carrier = propagation.capture()
+        carrier = trace_context.capture()
 
     def span_alone():
         with tracer.start_as_current_span("s"):
@@ -98,12 +99,12 @@ def measure(calls: int) -> dict[str, float]:
         results["metrics.count_transition (counter and histogram)"] = _per_call(
             lambda: metrics.count_transition(previous_status="SUBMITTED", status="PRICE_CALCULATED",
                                              record="mes_job", stage_seconds=1.0, order_seconds=None), calls)
-        results["propagation.capture (context into an outbox row)"] = _per_call(propagation.capture, calls)
+        results["trace_context.capture (context into an outbox row)"] = _per_call(trace_context.capture, calls)
 
         def attach():
-            with propagation.attached(carrier):
+            with trace_context.attached(carrier):
                 pass
-        results["propagation.attached (an outbox row's context, attached and detached)"] = _per_call(attach, calls)
+        results["trace_context.attached (an outbox row's context, attached and detached)"] = _per_call(attach, calls)
 
     # Encoding for export (the export thread's work), on spans shaped like the pipeline's.
     memory = InMemorySpanExporter()

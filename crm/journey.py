@@ -11,14 +11,14 @@ order's traces through the messages); the CRM does not read MES's database.
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from jewelry.errors import NotFound
+from jewelry.errors import OrderNotFound
 from jewelry.lifecycle import FINAL_STATUSES, NextMove, OrderStatus, next_move, status_deadlines, waiting_for
 from jewelry.messaging import route_for
 from jewelry.roles import Role
+from jewelry.trace_context import trace_id_of
 from shop.models import Order, ShopOutbox
 from tracing import attributes as A
 
@@ -129,12 +129,6 @@ class Journey:
         return {"code": self.order.error_code, "message": self.order.error_message, "system": "mes"}
 
 
-def trace_id_of(carrier: dict) -> str:
-    """The trace id of a W3C ``traceparent`` (``00-<trace id>-<span id>-<flags>``), or ""."""
-    parts = (carrier or {}).get("traceparent", "").split("-")
-    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else ""
-
-
 def name_of(user) -> str:
     return user.get_full_name() or user.get_username()
 
@@ -205,8 +199,7 @@ def mes_reports(spans) -> list[Message]:
 def _stuck(order: Order) -> StuckMark | None:
     if order.stuck_since is None:
         return None
-    seconds = settings.STUCK_ORDER_DEADLINES_SECONDS.get(order.status)
-    return StuckMark(since=order.stuck_since, deadline=timedelta(seconds=seconds) if seconds else None,
+    return StuckMark(since=order.stuck_since, deadline=status_deadlines().get(order.status),
                      waiting_for=waiting_for(order.status))
 
 
@@ -223,7 +216,7 @@ def _next_step(order: Order) -> NextStep | None:
 def order_journey(*, order_id: int, now: datetime | None = None) -> Journey:
     order = Order.objects.filter(pk=order_id).prefetch_related("history", "notes").first()
     if order is None:
-        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+        raise OrderNotFound(order_id)
     now = now or timezone.now()
     notes = list(order.notes.all())
     people = _people(order, list(order.history.all()), notes)

@@ -1,6 +1,6 @@
 """What sellers and support ask: all orders, filtered, and one order with everything about it."""
 
-from jewelry.errors import NotFound
+from jewelry.errors import OrderNotFound
 from shop.models import Order
 
 
@@ -11,7 +11,7 @@ def all_orders():
 def order_with_history(*, order_id: int) -> Order:
     order = Order.objects.filter(pk=order_id).prefetch_related("history", "notes").first()
     if order is None:
-        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+        raise OrderNotFound(order_id)
     return order
 
 

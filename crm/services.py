@@ -4,7 +4,7 @@ from django.db import transaction
 
 from crm.models import OrderNote
 from jewelry import outbox
-from jewelry.errors import InvalidInput, NotFound
+from jewelry.errors import InvalidInput, OrderNotFound
 from jewelry.lifecycle import OrderStatus
 from jewelry.roles import Actor, Role
 from shop.models import Order, ShopOutbox
@@ -51,6 +51,6 @@ def add_note(*, order_id: int, author_id: int, text: str) -> OrderNote:
     if not text:
         raise InvalidInput("A note needs some text.", code="note_empty")
     if not Order.objects.filter(pk=order_id).exists():
-        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+        raise OrderNotFound(order_id)
     spans.annotate_order(order_id=order_id)
     return OrderNote.objects.create(order_id=order_id, author_id=author_id, text=text)

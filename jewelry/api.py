@@ -10,16 +10,23 @@ import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.dispatch import Signal
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
+from rest_framework.views import APIView, set_rollback
 
 from jewelry.errors import DomainError
 from jewelry.parsers import RequestTooLarge
-from tracing import record
 
 MAX_SPAN_MESSAGE = 300
+# Sent for every refusal with its code and a message fit for a span; tracing records it (tracing.hooks).
+request_refused = Signal()
+
+
+def announce_refusal(*, code: str, message: str) -> None:
+    """A 4xx answer is on its way: nothing failed, but the request's span says why it was refused."""
+    request_refused.send(sender=None, code=code, message=message)
 
 
 def _first_message(detail) -> str:
@@ -63,7 +70,7 @@ def exception_handler(exc, context):
     """DRF's exception handler: domain errors, DRF errors and Django's 404/403 in one shape."""
     if isinstance(exc, DomainError):
         # Domain messages are ours; raise sites never put the caller's values into them.
-        record.refusal(code=exc.code, message=exc.message)
+        announce_refusal(code=exc.code, message=exc.message)
         set_rollback()
         return Response(error_body(exc.code, exc.message), status=exc.http_status)
     if isinstance(exc, Http404):
@@ -78,7 +85,7 @@ def exception_handler(exc, context):
     extra = {}
     if isinstance(exc, drf.ValidationError):  # per field; a bare list is about the whole input
         extra["fields"] = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-    record.refusal(code=code, message=span_message(exc))
+    announce_refusal(code=code, message=span_message(exc))
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
@@ -87,6 +94,25 @@ def exception_handler(exc, context):
     set_rollback()
     return Response(error_body(code, _first_message(exc.detail), **extra), status=exc.status_code,
                     headers=headers)
+
+
+class OrderActionView(APIView):
+    """One POST, no body, one service: the signed-in user moves one order on.
+
+    A subclass names ``service`` (a services.py function), the keyword that takes the user's
+    id (``actor_argument``), and what it answers (``answer``); its schema goes on the class
+    with ``extend_schema_view(post=...)``.
+    """
+
+    service = None
+    actor_argument = ""  # "seller_id", "operator_id"
+
+    def post(self, request, order_id: int):
+        done = self.service(order_id=order_id, **{self.actor_argument: request.user.pk})
+        return Response(self.answer(order_id, done))
+
+    def answer(self, order_id: int, done) -> dict:
+        raise NotImplementedError
 
 
 def bad_request_view(request, exception=None):

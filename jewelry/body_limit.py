@@ -9,8 +9,7 @@ body without one (chunked) is read as empty by Django (``LimitedStream`` of leng
 from django.conf import settings
 from django.http import JsonResponse
 
-from jewelry.api import error_body
-from tracing import record
+from jewelry.api import announce_refusal, error_body
 
 CODE = "request_too_large"
 
@@ -27,6 +26,6 @@ class RefuseOversizedBodyMiddleware:
         if declared > settings.REQUEST_BODY_MAX_BYTES:
             message = (f"The request body is {declared} bytes; at most "
                        f"{settings.REQUEST_BODY_MAX_BYTES} bytes are accepted.")
-            record.refusal(code=CODE, message=message)
+            announce_refusal(code=CODE, message=message)
             return JsonResponse(error_body(CODE, message), status=413)
         return self.get_response(request)

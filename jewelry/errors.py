@@ -23,6 +23,15 @@ class NotFound(DomainError):
     http_status = 404
 
 
+class OrderNotFound(NotFound):
+    """No order with this id, as far as this caller and this system know."""
+
+    code = "order_not_found"
+
+    def __init__(self, order_id: int, message: str = ""):
+        super().__init__(message or f"Order {order_id} does not exist.")
+
+
 class PermissionRefused(DomainError):
     code = "permission_denied"
     http_status = 403

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from jewelry.api import error_body
+from jewelry.routers import MES_DB
 
 # a name that no upload uses: storage answers whether it exists, which needs it reachable
 _STORAGE_PROBE_NAME = "health/probe"
@@ -39,7 +40,7 @@ def _storage() -> None:
 
 CHECKS = {
     "shop_database": lambda: _database("default"),
-    "mes_database": lambda: _database("mes"),
+    "mes_database": lambda: _database(MES_DB),
     "broker": _broker,
     "storage": _storage,
 }

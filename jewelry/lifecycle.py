@@ -88,6 +88,12 @@ SYSTEM_OF_ROLE = {
     Role.MES_SYSTEM: "mes",
 }
 
+
+def acting_system(role: str) -> str:
+    """The system a move is made in, decided by the role of who makes it (history rows and spans say it)."""
+    return SYSTEM_OF_ROLE[role]
+
+
 # Where each status stands along the happy path (CANCELLED last): "has the order got this far?"
 POSITION = {status: index for index, status in enumerate(OrderStatus.values)}
 
@@ -160,7 +166,7 @@ def waiting_for(status: str) -> str:
     position = POSITION[status]
     forward = [role for (frm, to), role in TRANSITIONS.items()
                if frm == status and POSITION[to] == position + 1]
-    return SYSTEM_OF_ROLE[forward[0]] if forward else ""
+    return acting_system(forward[0]) if forward else ""
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,7 @@ def next_move(status: str, *, refused: bool = False) -> NextMove | None:
         into = next(to for (frm, to) in TRANSITIONS if frm == status and POSITION[to] == position + 1)
         action = MOVE_INTO[into]
     role = TRANSITIONS[(status, into)]
-    return NextMove(actor=ACTOR_OF_ROLE[role], action=action, into=into, system=SYSTEM_OF_ROLE[role])
+    return NextMove(actor=ACTOR_OF_ROLE[role], action=action, into=into, system=acting_system(role))
 
 
 def status_deadlines() -> dict[str, timedelta]:

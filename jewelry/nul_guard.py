@@ -6,8 +6,7 @@ that passed one on raised a 500. No parameter of ours can hold one, so none is l
 
 from django.http import JsonResponse
 
-from jewelry.api import error_body
-from tracing import record
+from jewelry.api import announce_refusal, error_body
 
 CODE = "invalid_input"
 MESSAGE = "The query string holds a NUL character."
@@ -20,6 +19,6 @@ class RefuseNulMiddleware:
     def __call__(self, request):
         query = request.META.get("QUERY_STRING", "")
         if "%00" in query or "\x00" in query:
-            record.refusal(code=CODE, message=MESSAGE)
+            announce_refusal(code=CODE, message=MESSAGE)
             return JsonResponse(error_body(CODE, MESSAGE), status=400)
         return self.get_response(request)

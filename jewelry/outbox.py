@@ -15,9 +15,9 @@ from django.db import models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from jewelry import trace_context
 from jewelry.lifecycle import status_deadlines
 from jewelry.messaging import route_for
-from tracing import propagation
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def enqueue(model: type[OutboxMessage], *, task_name: str, order_id: int, payloa
         task_name=task_name,
         payload=payload,
         order_id=order_id,
-        trace_context=propagation.capture(),
+        trace_context=trace_context.capture(),
     )
     transaction.on_commit(lambda: dispatch(row), using=router.db_for_write(model))
     return row
@@ -62,7 +62,7 @@ def dispatch(row: OutboxMessage) -> bool:
     route = route_for(row.task_name)
     manager = type(row).objects
     try:
-        with propagation.attached(row.trace_context):
+        with trace_context.attached(row.trace_context):
             current_app.tasks[row.task_name].apply_async(
                 kwargs=row.payload,
                 task_id=str(row.id),

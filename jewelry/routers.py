@@ -3,12 +3,12 @@
 Returning ``None`` defers to Django; relations across the two databases are refused.
 """
 
-MES_DATABASE = "mes"
+MES_DB = "mes"  # the alias of the MES database (settings.DATABASES); every other app uses "default"
 MES_APPS = frozenset({"mes"})
 
 
 def database_for_app(app_label: str) -> str:
-    return MES_DATABASE if app_label in MES_APPS else "default"
+    return MES_DB if app_label in MES_APPS else "default"
 
 
 class SystemDatabaseRouter:

@@ -45,16 +45,6 @@ def binary_stl(triangles: np.ndarray, header: bytes = b"alexandrite sample model
     return header.ljust(80, b" ")[:80] + struct.pack("<I", len(triangles)) + records.tobytes()
 
 
-def ascii_stl(triangles: np.ndarray) -> bytes:
-    lines = ["solid cube"]
-    for triangle in triangles:
-        lines += ["  facet normal 0 0 0", "    outer loop"]
-        lines += [f"      vertex {x:.6e} {y:.6e} {z:.6e}" for x, y, z in triangle]
-        lines += ["    endloop", "  endfacet"]
-    lines.append("endsolid cube")
-    return "\n".join(lines).encode()
-
-
 def obj_cube(size: float = 10.0, negative_indices: bool = False) -> bytes:
     """The cube as an OBJ of six quads, with texture/normal references like real exports."""
     lines = ["# cube", "o cube"]

@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served by the app, no CDN
-    "jewelry",  # the shared kernel; project-level commands (seed_demo, simulate_orders)
+    "jewelry",  # the shared kernel; the URL map and the demo commands (seed_demo, simulate_orders)
     "tracing",
     "shop",
     "crm",

@@ -3,13 +3,14 @@
 from django.contrib import admin
 
 from jewelry.admin import OutboxAdmin, ReadOnlyAdmin
+from jewelry.routers import MES_DB
 from mes.models import ApiClient, ManufacturingJob, MesOutbox, MetalPrice
 
 
 class MesDatabaseAdmin(admin.ModelAdmin):
     """Admin reads and writes go to the MES DB (the router does it, this keeps it explicit)."""
 
-    using = "mes"
+    using = MES_DB
 
     def get_queryset(self, request):
         return super().get_queryset(request).using(self.using)

@@ -7,7 +7,7 @@ is measured here with vectorised numpy (docs/pricing.md: why not trimesh's defau
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
@@ -24,11 +24,6 @@ class ModelGeometry:
     triangle_count: int
     bbox_mm: tuple[float, float, float]
     is_watertight: bool
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["bbox_mm"] = list(self.bbox_mm)
-        return data
 
 
 def measure_model(

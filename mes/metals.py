@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from jewelry.metals import Metal
+from jewelry.routers import MES_DB
 
 DEFAULT_METAL_PRICES = {
     Metal.GOLD_18K: ("15.500", "62.00", "120.00"),
@@ -12,7 +13,7 @@ DEFAULT_METAL_PRICES = {
 }
 
 
-def seed_metal_prices(metal_price_model, *, using: str = "mes") -> None:
+def seed_metal_prices(metal_price_model, *, using: str = MES_DB) -> None:
     """Create the missing rows of the default table (existing prices are left as they are)."""
     for code, (density, per_gram, labour) in DEFAULT_METAL_PRICES.items():
         metal_price_model.objects.using(using).get_or_create(

@@ -1,6 +1,6 @@
 """What MES asks: the operators' work queue and one job."""
 
-from jewelry.errors import NotFound
+from jewelry.errors import OrderNotFound
 from jewelry.lifecycle import OrderStatus
 from mes.models import ManufacturingJob
 
@@ -19,7 +19,7 @@ def operator_queue():
 def job_for_order(order_id: int) -> ManufacturingJob:
     job = ManufacturingJob.objects.filter(order_id=order_id).first()
     if job is None:
-        raise NotFound(f"MES has no order {order_id}.", code="order_not_found")
+        raise OrderNotFound(order_id, f"MES has no order {order_id}.")
     return job
 
 

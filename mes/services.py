@@ -15,22 +15,23 @@ from django.db.models import F
 from django.utils import timezone
 
 from jewelry import outbox
-from jewelry.errors import Conflict, InvalidModelFile, NotFound, PermissionRefused
+from jewelry.errors import Conflict, InvalidModelFile, OrderNotFound, PermissionRefused
 from jewelry.lifecycle import (
     JOB_TRANSITIONS,
     OrderStatus,
     Transition,
+    acting_system,
     check_transition,
     order_status_changed,
 )
 from jewelry.model_files import format_from_name
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
+from jewelry.routers import MES_DB
 from mes import geometry, pricing
 from mes.models import ManufacturingJob, MesOutbox, MetalPrice
 from tracing import record, spans
 
 S = OrderStatus
-MES_DB = "mes"
 
 
 class JobMovedMeanwhile(Conflict):
@@ -52,7 +53,7 @@ def _move_job(job: ManufacturingJob, *, to_stage: str, actor: Actor, **fields) -
     spans.annotate_job(job)
     order_status_changed.send(sender=ManufacturingJob, transition=Transition(
         order_id=job.order_id, from_status=previous_stage, to_status=to_stage, at=now,
-        actor_id=actor.user_id, actor_role=actor.role, system="mes", record="mes_job",
+        actor_id=actor.user_id, actor_role=actor.role, system=acting_system(actor.role), record="mes_job",
         database=MES_DB, previous_status_changed_at=previous_changed_at,
         customer_id=job.customer_id, operator_id=job.assignee_id,
     ))
@@ -63,7 +64,7 @@ def _job(order_id: int, *, lock: bool = False) -> ManufacturingJob:
     jobs = ManufacturingJob.objects.select_for_update() if lock else ManufacturingJob.objects
     job = jobs.filter(order_id=order_id).first()
     if job is None:
-        raise NotFound(f"MES has no order {order_id}.", code="order_not_found")
+        raise OrderNotFound(order_id, f"MES has no order {order_id}.")
     return job
 
 

@@ -21,13 +21,13 @@ from jewelry.messaging import (
     PROGRESS_NOT_RECORDED,
     route_for,
 )
+from jewelry.routers import MES_DB
 from mes import selectors
 from mes.models import ManufacturingJob, MesOutbox
 from tracing import attributes as A
 from tracing import record, spans
 
 S = OrderStatus
-MES_DB = "mes"
 MANUFACTURING = (S.MANUFACTURING_APPROVED, S.MANUFACTURING_STARTED, S.MANUFACTURING_COMPLETED, S.PACKAGING)
 # Requests only the shop can send again: which cause asks for which of its messages.
 ASK_THE_SHOP = {PRICE_REQUEST_NOT_RECEIVED: "mes.price_order", APPROVAL_NOT_RECEIVED: "mes.approve_manufacturing"}

@@ -1,6 +1,6 @@
 """What the shop asks: a customer's orders, and one order with its history."""
 
-from jewelry.errors import NotFound
+from jewelry.errors import OrderNotFound
 from shop.models import Order
 
 
@@ -14,5 +14,5 @@ def customer_order(*, customer_id: int, order_id: int) -> Order:
         Order.objects.filter(customer_id=customer_id, pk=order_id).prefetch_related("history").first()
     )
     if order is None:
-        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+        raise OrderNotFound(order_id)
     return order

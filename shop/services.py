@@ -15,11 +15,11 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from jewelry import outbox
-from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, NotFound, QuotaExceeded
+from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, OrderNotFound, QuotaExceeded
 from jewelry.lifecycle import (
-    SYSTEM_OF_ROLE,
     OrderStatus,
     Transition,
+    acting_system,
     check_transition,
     order_status_changed,
     reached,
@@ -48,7 +48,7 @@ def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: i
             orders = orders.filter(customer_id=customer_id)
         order = orders.filter(pk=order_id).first()
         if order is None:
-            raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+            raise OrderNotFound(order_id)
         previous, previous_changed_at = order.status, order.status_changed_at
         spans.annotate_order(order)
         check_transition(previous, to_status, actor.role)
@@ -66,7 +66,7 @@ def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: i
             at=now,
             actor_id=actor.user_id,
             actor_role=actor.role,
-            system=SYSTEM_OF_ROLE[actor.role],
+            system=acting_system(actor.role),
             trace_id=spans.current_trace_id(),
         )
         order_status_changed.send(sender=Order, transition=Transition(
@@ -119,7 +119,7 @@ def attach_model(*, order_id: int, customer_id: int, uploaded_file) -> Order:
         list(get_user_model().objects.select_for_update().filter(pk=customer_id).values_list("pk"))
         order = Order.objects.select_for_update().filter(pk=order_id, customer_id=customer_id).first()
         if order is None:
-            raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+            raise OrderNotFound(order_id)
         if order.status == S.SUBMITTED and not order.error_code:
             raise Conflict("The order is being priced; wait for the result before replacing its model.",
                            code="order_being_priced")
@@ -214,7 +214,7 @@ def record_price(*, order_id: int, price: Decimal, submission: int | None = None
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None:
-            raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+            raise OrderNotFound(order_id)
         spans.annotate_order(order)
         if _about_an_earlier_submission(order, "shop.record_price", submission):
             return None  # the customer has uploaded and submitted another model since
@@ -233,7 +233,7 @@ def record_pricing_failure(*, order_id: int, error_code: str, error_message: str
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None:
-            raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+            raise OrderNotFound(order_id)
         if _about_an_earlier_submission(order, "shop.record_pricing_failure", submission):
             return
         Order.objects.filter(pk=order_id, status=S.SUBMITTED).update(
@@ -247,7 +247,7 @@ def record_manufacturing_progress(*, order_id: int, status: str, operator_id: in
     """An operator moved the MES job on; the shop order follows. Repeats change nothing."""
     order = Order.objects.filter(pk=order_id).only("status").first()
     if order is None:
-        raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
+        raise OrderNotFound(order_id)
     if reached(order.status, status):
         return None  # a redelivery, or a later report already arrived
     actor = Actor(user_id=operator_id, role=Role.OPERATOR)

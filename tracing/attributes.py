@@ -14,14 +14,16 @@ ORDER_CUSTOMER_ID = "order.customer.id"
 ORDER_SELLER_ID = "order.seller.id"
 ORDER_OPERATOR_ID = "order.operator.id"
 ORDER_PRICE = "order.price"
-ORDER_METAL = "order.metal"
 ORDER_STUCK_SINCE = "order.stuck_since"
 
 # --- who is calling (semantic conventions: user.*) -------------------------------
 USER_ID = "user.id"
 USER_ROLES = "user.roles"
 API_CLIENT_ID = "alexandrite.api_client.id"  # B2B API key id, never the key itself
-SYSTEM = "alexandrite.system"  # shop | crm | mes: which system made the change
+# On a transition: shop | crm | mes, the system of the role that made the move (lifecycle.acting_system).
+# On an error: the system whose work failed, by task or API path, or "web" (other paths) and
+# "messaging" (a publish that failed).
+SYSTEM = "alexandrite.system"
 
 # --- the 3D model (never the file's bytes, nor its name: customers name files after people) ---
 MODEL_FORMAT = "model.format"
@@ -66,12 +68,8 @@ MESSAGING_OPERATION_NAME = "messaging.operation.name"
 MESSAGING_OPERATION_TYPE = "messaging.operation.type"
 MESSAGING_DESTINATION_NAME = "messaging.destination.name"
 MESSAGING_ROUTING_KEY = "messaging.rabbitmq.destination.routing_key"
-MESSAGING_DELIVERY_TAG = "messaging.rabbitmq.message.delivery_tag"
 MESSAGING_MESSAGE_ID = "messaging.message.id"
-MESSAGING_CONVERSATION_ID = "messaging.message.conversation_id"
 MESSAGING_CONSUMER_GROUP = "messaging.consumer.group.name"  # the queue we consume from
-SERVER_ADDRESS = "server.address"
-SERVER_PORT = "server.port"
 
 # --- span events ---------------------------------------------------------------
 EVENT_TRANSITION = "order.transition"

@@ -1,4 +1,5 @@
-"""Signal hooks: order transitions and Celery messages become span events and attributes.
+"""Signal hooks: order transitions, refusals, failed publishes and Celery messages become span
+events and attributes.
 
 Connected once from ``TracingConfig.ready()``, after the Celery instrumentation, so
 that its producer/consumer span is the current span when these run.
@@ -8,11 +9,13 @@ import functools
 
 from celery import signals as celery_signals
 
+from jewelry.api import request_refused
 from jewelry.lifecycle import order_status_changed
 from jewelry.messaging import ROUTES, destination_name
+from jewelry.trace_context import publish_failed
 from tracing import attributes as A
 from tracing import logs, record
-from tracing.spans import error_code, recording_span
+from tracing.spans import MAX_ERROR_MESSAGE, error_code, recording_span
 
 RABBITMQ = "rabbitmq"
 # Task arguments that name the order and its people by id; nothing else of a payload is recorded.
@@ -26,6 +29,16 @@ _ORDER_ARGUMENTS = {
 
 def on_order_status_changed(sender, transition, **kwargs):
     record.transition(transition)
+
+
+def on_request_refused(sender, code, message, **kwargs):
+    record.refusal(code=code, message=message)
+
+
+def on_publish_failed(sender, exception, **kwargs):
+    """The producer span a failed publish left open is current: it fails, and the error is counted."""
+    record.error(code=error_code(exception), message=str(exception)[:MAX_ERROR_MESSAGE], system="messaging",
+                 exception=exception)
 
 
 @functools.lru_cache(maxsize=256)
@@ -105,6 +118,8 @@ def on_after_setup_task_logger(logger=None, format=None, colorize=None, **kwargs
 
 def connect() -> None:
     order_status_changed.connect(on_order_status_changed, dispatch_uid="tracing.transition")
+    request_refused.connect(on_request_refused, dispatch_uid="tracing.refusal")
+    publish_failed.connect(on_publish_failed, dispatch_uid="tracing.publish_failed")
     celery_signals.before_task_publish.connect(on_before_task_publish, dispatch_uid="tracing.publish")
     celery_signals.task_prerun.connect(on_task_prerun, dispatch_uid="tracing.prerun")
     celery_signals.task_failure.connect(on_task_failure, dispatch_uid="tracing.failure")

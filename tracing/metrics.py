@@ -69,13 +69,6 @@ def _get(name: str):
     return _here()[name]
 
 
-def forget_instruments() -> None:
-    """The next measurement makes instruments on this process's provider again."""
-    with _lock:
-        _instruments.clear()
-        _made_in["pid"] = None
-
-
 def use_meter_provider(provider) -> None:
     """Re-create the instruments on ``provider`` (tests read them with an in-memory reader)."""
     with _lock:

@@ -1,7 +1,6 @@
-"""Carry trace context where OpenTelemetry cannot by itself: into outbox rows and back out; and
-decide whose trace context an HTTP request may continue (``PublicEdgePropagator``)."""
+"""Whose trace context an HTTP request may continue (``PublicEdgePropagator``).
 
-from contextlib import contextmanager
+Carrying context into and out of outbox rows is the kernel's (``jewelry.trace_context``)."""
 
 from django.conf import settings
 from opentelemetry import context as context_api
@@ -12,45 +11,9 @@ from opentelemetry.propagators import textmap
 
 from jewelry.client_address import address_in_environ, is_in
 from tracing import attributes as A
-from tracing import record
-from tracing.spans import MAX_ERROR_MESSAGE, error_code
 
 # The span context an untrusted HTTP caller sent, kept for the request's span to link to.
 CALLER_SPAN_CONTEXT = context_api.create_key("alexandrite-caller-span-context")
-
-
-def capture() -> dict:
-    """The current trace context as a W3C carrier dict (empty when nothing is being traced)."""
-    carrier: dict = {}
-    propagate.inject(carrier)
-    return carrier
-
-
-@contextmanager
-def attached(carrier: dict | None):
-    """Run the block inside the trace context saved in ``carrier`` (the current one when empty).
-
-    Nothing the block attaches outlives it. A publish that fails leaves Celery's producer
-    span open and current (no after_task_publish signal comes): it is ended here, marked
-    failed, so the failure is exported and later work does not nest under a dead span.
-    """
-    token = context_api.attach(propagate.extract(carrier) if carrier else context_api.get_current())
-    entered = trace.get_current_span()
-    try:
-        yield
-    except Exception as exc:
-        _end_dangling_span(entered, exc)
-        raise
-    finally:
-        context_api.detach(token)
-
-
-def _end_dangling_span(entered, exc: Exception) -> None:
-    dangling = trace.get_current_span()
-    if dangling is entered or not dangling.is_recording():
-        return
-    record.error(code=error_code(exc), message=str(exc)[:MAX_ERROR_MESSAGE], system="messaging", exception=exc)
-    dangling.end()
 
 
 class PublicEdgePropagator(textmap.TextMapPropagator):

@@ -2,7 +2,9 @@
 
 A transition, an error, a refusal, a re-dispatch, a model received or measured: each
 has one function here, so "where is X recorded" has one answer. The span half lives in
-``tracing.spans``, the metric half in ``tracing.metrics``; the domain apps call only this.
+``tracing.spans``, the metric half in ``tracing.metrics``. Beside these facts the domain
+apps only put an order or job on the current span, read its trace id or open a span
+around a batch (``tracing.spans``), and report the stuck-order gauge (``tracing.metrics``).
 """
 
 import logging

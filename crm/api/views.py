@@ -1,7 +1,7 @@
 """CRM API (sellers and support): find orders, read their history, approve, close, cancel, annotate."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from crm import selectors, services
 from crm.api.serializers import CrmOrderDetailOutput, CrmOrderOutput, NoteInput, NoteOutput, StuckOrderOutput
+from jewelry.api import OrderActionView
 from jewelry.filters import IsoDateTimeFilter
 from jewelry.lifecycle import OrderStatus
 from jewelry.roles import Role, require_roles
@@ -60,16 +61,15 @@ class OrderDetailView(APIView):
         return Response(CrmOrderDetailOutput(order).data)
 
 
-class _SellerAction(APIView):
-    """POST with no body: a seller moves the order on, the answer is the order as it is now."""
+@extend_schema_view(post=extend_schema(request=None, responses=CrmOrderDetailOutput))
+class _SellerAction(OrderActionView):
+    """A seller moves the order on; the answer is the order as it is now, with its history."""
 
     permission_classes = [IsSeller]
-    service = None  # the services.py function this endpoint performs
+    actor_argument = "seller_id"
 
-    @extend_schema(request=None, responses=CrmOrderDetailOutput)
-    def post(self, request, order_id: int):
-        self.service(order_id=order_id, seller_id=request.user.pk)
-        return Response(CrmOrderDetailOutput(selectors.order_with_history(order_id=order_id)).data)
+    def answer(self, order_id: int, done) -> dict:
+        return CrmOrderDetailOutput(selectors.order_with_history(order_id=order_id)).data
 
 
 class ApproveView(_SellerAction):

@@ -1,12 +1,13 @@
 """MES API (operators; B2B partners read with an API key): the work queue and the workshop steps."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jewelry.api import OrderActionView
 from jewelry.basic_auth import BasicAuthentication
 from jewelry.roles import Role, require_roles
 from mes import selectors, services
@@ -47,15 +48,16 @@ class JobDetailView(APIView):
         return Response(JobOutput(job).data)
 
 
-class _OperatorAction(APIView):
+@extend_schema_view(post=extend_schema(request=None, responses=JobOutput))
+class _OperatorAction(OrderActionView):
+    """An operator moves the job on; the answer is the job as the service left it."""
+
     authentication_classes = AUTHENTICATION
     permission_classes = [IsOperator]
-    service = None  # the services.py function this endpoint performs
+    actor_argument = "operator_id"
 
-    @extend_schema(request=None, responses=JobOutput)
-    def post(self, request, order_id: int):
-        job = self.service(order_id=order_id, operator_id=request.user.pk)
-        return Response(JobOutput(job).data)
+    def answer(self, order_id: int, done) -> dict:
+        return JobOutput(done).data
 
 
 class TakeView(_OperatorAction):

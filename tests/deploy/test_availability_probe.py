@@ -116,7 +116,7 @@ def test_compose_runs_the_exporter_between_prometheus_and_the_web_app(compose, v
 class _Web(BaseHTTPRequestHandler):
     """A stand-in web app: /health/ answers the server's current status; /health/live/ 200."""
 
-    def do_GET(self):  # noqa: N802 - the http.server API
+    def do_GET(self):
         self.server.requests.append((self.command, self.path))
         if self.path == "/health/" and self.server.status in (301, 302):
             self.send_response(self.server.status)

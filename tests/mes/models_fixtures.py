@@ -12,7 +12,6 @@ from jewelry.sample_models import (  # noqa: F401  (the tests read every sample 
     CUBE_FACES,
     CUBE_QUADS,
     CUBE_VERTICES,
-    ascii_stl,
     binary_stl,
     cube_stl,
     cube_triangles,
@@ -23,6 +22,17 @@ from jewelry.sample_models import (  # noqa: F401  (the tests read every sample 
     three_mf_package,
     zip_package,
 )
+
+
+def ascii_stl(triangles: np.ndarray) -> bytes:
+    """Triangles as an ASCII STL (the product's samples are binary; uploads may be either)."""
+    lines = ["solid cube"]
+    for triangle in triangles:
+        lines += ["  facet normal 0 0 0", "    outer loop"]
+        lines += [f"      vertex {x:.6e} {y:.6e} {z:.6e}" for x, y, z in triangle]
+        lines += ["    endloop", "  endfacet"]
+    lines.append("endsolid cube")
+    return "\n".join(lines).encode()
 
 
 def xml_bomb_model() -> bytes:

@@ -77,7 +77,7 @@ def test_failing_task_is_an_error_with_its_domain_code(spans):
     record_price.apply_async(kwargs={"order_id": 404_404, "price": "10.00"})
 
     task = one(spans.get_finished_spans(), "run/shop.record_price")
-    assert_failed(task, error_type="order_not_found", exception_type="NotFound",
+    assert_failed(task, error_type="order_not_found", exception_type="OrderNotFound",
                   message="Order 404404 does not exist.")
 
 

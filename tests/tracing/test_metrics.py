@@ -22,7 +22,7 @@ from shop.tasks import record_price
 from tests.flows import created_order, operator_steps, submitted_order
 from tests.processes import publishing_to
 from tracing import attributes as A
-from tracing import metrics
+from tracing import metrics, setup
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
@@ -32,7 +32,7 @@ def reader():
     memory = InMemoryMetricReader()
     metrics.use_meter_provider(MeterProvider(metric_readers=[memory]))
     yield memory
-    metrics.forget_instruments()
+    metrics.use_meter_provider(setup.meter_provider())  # back on the process's own provider
 
 
 def collected(reader) -> dict:

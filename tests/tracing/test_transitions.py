@@ -57,17 +57,19 @@ def test_every_transition_is_an_event_at_its_recorded_time_in_the_trace_its_hist
         assert event.attributes.get(A.USER_ID) == row.actor_id
 
 
-def test_mes_records_its_own_transitions_of_the_job(api, customer, seller, operator, spans):
+def test_a_move_names_the_system_of_whoever_made_it_in_the_order_and_in_the_mes_job_alike(
+        api, customer, seller, operator, spans):
     order_id = shipped_order(api, customer, seller, operator)
 
     events = shop_transition_events(spans.get_finished_spans(), order_id)
 
-    mes_moves = sorted((frm, to) for (frm, to, system) in events if system == "mes")
-    # MES moves the job (pricing, approval, workshop steps); the shop then applies the
-    # priced and workshop moves to the order, also recorded as "mes" moves.
-    assert (S.SUBMITTED, S.PRICE_CALCULATED) in mes_moves
-    assert (S.PRICE_CALCULATED, S.MANUFACTURING_APPROVED) in mes_moves
+    # MES moves the job (pricing, workshop steps) and the shop applies those moves to the order:
+    # two events each, both "mes". The seller's approval reaches MES as a message: the job's
+    # mirror of it is the seller's move too, "crm" in both, never "mes".
+    assert len(events[(S.SUBMITTED, S.PRICE_CALCULATED, "mes")]) == 2
     assert len(events[(S.MANUFACTURING_APPROVED, S.MANUFACTURING_STARTED, "mes")]) == 2
+    assert len(events[(S.PRICE_CALCULATED, S.MANUFACTURING_APPROVED, "crm")]) == 2
+    assert (S.PRICE_CALCULATED, S.MANUFACTURING_APPROVED, "mes") not in events
 
 
 def test_crm_links_each_transition_to_its_trace_and_the_order_to_a_search_of_its_traces(

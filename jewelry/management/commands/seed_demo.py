@@ -5,12 +5,12 @@ Never in production: the password is published (README) and ``admin`` is a super
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from jewelry.demo_accounts import DEMO_PASSWORD, DEMO_SUPERUSER
 from jewelry.management.preconditions import require_migrated
 from jewelry.roles import GROUP_ROLES, create_user
-from mes.models import ApiClient
 
 DEMO_PARTNER = "demo-partner"
 # Made-up people, so that the support console names them as it would real ones (example domains only).
@@ -43,6 +43,5 @@ class Command(BaseCommand):
         if not User.objects.filter(username=DEMO_SUPERUSER).exists():
             User.objects.create_superuser(DEMO_SUPERUSER, password=DEMO_PASSWORD)
             self.stdout.write(self.style.SUCCESS(f"  created superuser 'admin' (password {DEMO_PASSWORD!r})"))
-        if not ApiClient.objects.filter(name=DEMO_PARTNER).exists():
-            _, key = ApiClient.issue(DEMO_PARTNER)
-            self.stdout.write(self.style.SUCCESS(f"  MES API key for {DEMO_PARTNER!r}: {key}"))
+        # MES's own command issues the key (the kernel names it, imports nothing of MES).
+        call_command("create_api_client", DEMO_PARTNER, if_missing=True, stdout=self.stdout)

@@ -11,8 +11,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="The partner's name, unique.")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="Do nothing, successfully, when a client of that name exists (seed_demo).")
 
-    def handle(self, *args, name, **options):
+    def handle(self, *args, name, if_missing=False, **options):
         name = name.strip()
         if not name:
             raise CommandError("Name the partner: create_api_client NAME (not blank).")
@@ -21,6 +23,9 @@ class Command(BaseCommand):
             raise CommandError(f"A name has {longest} characters at most; this one has {len(name)}.")
         require_migrated("mes")
         if ApiClient.objects.filter(name=name).exists():
+            if if_missing:
+                self.stdout.write(f"  API client {name!r} exists")
+                return
             raise CommandError(f"An API client named {name!r} exists already; pick another name.")
         client, key = ApiClient.issue(name)
         self.stdout.write(f"API client {client.name!r} created. Its key (send as 'Authorization: Api-Key <key>'):")
