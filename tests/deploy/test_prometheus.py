@@ -63,7 +63,7 @@ def test_every_alert_has_a_unit_test_that_sees_it_fire(alert_rules):
 def test_alerts_cover_what_the_issue_asks_for(alert_rules):
     exprs = {rule["alert"]: rule["expr"] for rule in _alerts(alert_rules)}
     assert "STATUS_CODE_ERROR" in exprs["AlexandriteHighErrorRate"]
-    assert 'span_name="run/mes.price_order"' in exprs["AlexandritePricingSlow"]
+    assert 'span_name=f"run/{PriceRequested.name}"' in exprs["AlexandritePricingSlow"]
     assert 'order_status="SUBMITTED"' in exprs["AlexandriteSubmittedOrdersNotPriced"]
     assert "alexandrite_orders_stuck" in exprs["AlexandriteOrdersStuck"]
     pipeline = " ".join(exprs.values())
