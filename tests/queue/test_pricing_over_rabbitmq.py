@@ -6,9 +6,8 @@ import pytest
 import requests
 
 from jewelry import outbox
-from jewelry.contracts import OrderPriced, PriceRequested
+from jewelry.contracts import CONTRACTS, OrderPriced, PriceRequested
 from jewelry.lifecycle import OrderStatus as S
-from jewelry.messaging import ROUTES
 from jewelry.sample_models import cube_stl
 from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, ShopOutbox
@@ -64,7 +63,7 @@ def test_worker_acknowledges_late_and_prefetches_one_message(worker, broker):
     assert (conf["CELERY_TASK_ACKS_LATE"], conf["CELERY_TASK_REJECT_ON_WORKER_LOST"]) == (True, True)
     assert conf["CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS"] is True
     assert stats["prefetch_count"] == 1  # one worker process, multiplier 1
-    for task_name in ROUTES.keys() & broker.tasks.keys():
+    for task_name in CONTRACTS.keys() & broker.tasks.keys():
         task = broker.tasks[task_name]
         assert (task_name, task.acks_late, task.reject_on_worker_lost) == (task_name, True, True)
 
