@@ -96,7 +96,8 @@ TRANSITION = {
 # family -> (span name, span kind name, attributes, events)
 FAMILIES = {
     "13 attributes": (f"apply_async/{OrderPriced.name}", "PRODUCER", PUBLISH, ()),
-    "31 attributes, 1 event": (f"run/{PriceRequested.name}", "CONSUMER", PRICE, (("order.transition", TRANSITION),)),
+    "31 attributes, 1 event": (f"run/{PriceRequested.name}", "CONSUMER", PRICE,
+                               (("order.transition", TRANSITION),)),
 }
 
 

@@ -172,7 +172,8 @@ def _messages(order_id: int) -> list[Message]:
 
 
 # MES's reports to the shop, and what each says: the CRM sees them in the traces, not in MES's database.
-MES_REPORTS = {OrderPriced.name: "priced", PricingFailed.name: "refused", ManufacturingProgressed.name: "progress"}
+MES_REPORTS = {OrderPriced.name: "priced", PricingFailed.name: "refused",
+               ManufacturingProgressed.name: "progress"}
 
 
 def _moment(ns: int) -> datetime:
@@ -193,7 +194,8 @@ def mes_reports(spans) -> list[Message]:
             continue
         message_id = str(span.attributes.get(A.MESSAGING_MESSAGE_ID, ""))
         reports.append(Message(
-            message_id=message_id, task_name=task, routing_key=contract_for(task).route.routing_key, attempts=0,
+            message_id=message_id, task_name=task, routing_key=contract_for(task).route.routing_key,
+            attempts=0,
             last_error="", created_at=_moment(span.start_ns), sent_at=_moment(span.end_ns),
             trace_id=span.trace_id, sender="mes",
             received_at=_moment(runs[message_id]) if message_id in runs else None))

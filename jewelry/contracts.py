@@ -186,7 +186,7 @@ class DetectStuckOrders(Message):
 
 @dataclass(frozen=True, kw_only=True)
 class StuckOrder:
-    """One order of the shop's stuck list; ``diagnose`` is False when the shop has just re-sent its request."""
+    """One order of the shop's stuck list; ``diagnose`` False: the shop has just re-sent its request."""
 
     order_id: int
     status: str
@@ -198,7 +198,7 @@ class StuckOrder:
 
 @dataclass(frozen=True, kw_only=True)
 class CheckStuckOrders(Message):
-    """The shop's stuck list for MES: a plain message (``send``), not an outbox row; each scan sends a new one."""
+    """The shop's stuck list for MES: sent plainly (``send``), not through the outbox; each scan sends one."""
 
     name = "mes.check_stuck_orders"
     route = Route(MES_QUEUE, "mes.maintenance.check_stuck_orders")
@@ -249,8 +249,8 @@ def consumer(contract: type[Message], **task_options):
         def run(*args, **payload):
             return handler(*args, contract.from_payload(payload))
 
-        run.__name__, run.__qualname__, run.__module__ = handler.__name__, handler.__qualname__, handler.__module__
-        run.__doc__ = handler.__doc__
+        for attribute in ("__name__", "__qualname__", "__module__", "__doc__"):
+            setattr(run, attribute, getattr(handler, attribute))
         return shared_task(name=contract.name, **{**contract.task_options, **task_options})(run)
 
     return register

@@ -14,7 +14,7 @@ from django.db import models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jewelry.contracts import Message, publish
+from jewelry.contracts import Message, contract_for, publish
 from jewelry.lifecycle import status_deadlines
 from tracing import propagation
 
@@ -44,7 +44,7 @@ class OutboxMessage(models.Model):
 
 
 def enqueue(model: type[OutboxMessage], message: Message):
-    """Write ``message`` (a contract naming its order) in the caller's transaction; publish it once that commits."""
+    """Write ``message`` (a contract naming its order) in the caller's transaction; publish after commit."""
     row = model.objects.create(
         task_name=message.name,
         payload=message.payload(),
@@ -99,6 +99,11 @@ def carrying(rows: list[OutboxMessage], contract: type[Message]) -> list[OutboxM
 def latest(rows: list[OutboxMessage], contract: type[Message]) -> list[OutboxMessage]:
     """The newest of ``rows`` carrying a ``contract`` message (as a list: empty if none)."""
     return carrying(rows, contract)[-1:]
+
+
+def destination(row: OutboxMessage) -> str:
+    """The row's ``messaging.destination.name``, from its contract's route."""
+    return contract_for(row.task_name).route.destination
 
 
 def pending(model: type[OutboxMessage], *, older_than_seconds: float = 0):

@@ -19,7 +19,6 @@ from jewelry.contracts import (
     PricingFailed,
     RequestNotReceived,
     StuckOrder,
-    contract_for,
 )
 from jewelry.lifecycle import POSITION, OrderStatus
 from jewelry.messaging import (
@@ -109,11 +108,12 @@ def _lost_in_pricing(job: ManufacturingJob | None, rows: list, *, model_key: str
 def _send_again(entry: StuckOrder, cause: str, rows: list, *, scanned_at: datetime) -> bool:
     if cause in ASK_THE_SHOP:
         with transaction.atomic(using=MES_DB):
-            outbox.enqueue(MesOutbox, RequestNotReceived(order_id=entry.order_id, task_name=ASK_THE_SHOP[cause].name,
-                                                         cause=cause, scanned_at=scanned_at))
+            ask = RequestNotReceived(order_id=entry.order_id, task_name=ASK_THE_SHOP[cause].name, cause=cause,
+                                     scanned_at=scanned_at)
+            outbox.enqueue(MesOutbox, ask)
         return True  # the shop records the re-send on its own span
     sent = outbox.resend(rows, status=entry.status, now=scanned_at)
     if sent:
         record.redispatch(status=entry.status, cause=cause,
-                          messages=[(str(row.pk), contract_for(row.task_name).route.destination) for row in sent])
+                          messages=[(str(row.pk), outbox.destination(row)) for row in sent])
     return bool(sent)

@@ -50,7 +50,8 @@ def on_price_requested(self, message: PriceRequested):
     give_up = partial(services.give_up_pricing, order_id=order_id, submission=submission)
     try:
         services.price_job(order_id=order_id, customer_id=message.customer_id, metal=message.metal,
-                           model_key=message.model_key, model_format=message.model_format, submission=submission)
+                           model_key=message.model_key, model_format=message.model_format,
+                           submission=submission)
     except SoftTimeLimitExceeded as exc:
         give_up(code="model_too_complex", reason=services.PRICING_TOO_SLOW, exception=exc)
     except TRANSIENT_ERRORS as exc:

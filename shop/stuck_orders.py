@@ -121,7 +121,7 @@ def redispatch(order: Order, cause: str, rows: list, *, now: datetime) -> bool:
     sent = outbox.resend(rows, status=order.status, now=now)
     if sent:
         record.redispatch(status=order.status, cause=cause,
-                          messages=[(str(row.pk), contract_for(row.task_name).route.destination) for row in sent])
+                          messages=[(str(row.pk), outbox.destination(row)) for row in sent])
     return bool(sent)
 
 

@@ -126,7 +126,8 @@ def test_bin_demo_serves_an_order_from_upload_to_price_on_sqlite(tmp_path):
         body, content_type = _multipart("ring.stl", cube_stl(10))
         _call(base, "POST", f"/api/v1/shop/orders/{order['id']}/model/", "customer", body, content_type)
         status, submitted = _call(base, "POST", f"/api/v1/shop/orders/{order['id']}/submit/", "customer")
-        _wait_for_span(tmp_path / "recent-spans.sqlite3", f"run/{PriceRequested.name}")  # for the support console
+        # for the support console
+        _wait_for_span(tmp_path / "recent-spans.sqlite3", f"run/{PriceRequested.name}")
     output = (tmp_path / "demo.log").read_text(errors="replace")
 
     assert status == 202

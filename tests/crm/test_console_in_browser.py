@@ -209,7 +209,8 @@ def test_support_follows_a_closed_and_a_failed_order_in_the_browser_and_a_custom
     assert "Waiting for the customer to upload a new file" in page.inner_text("#next")
     failing = page.locator("details.span.failed")
     assert failing.count() == 1 and "alexandrite-worker" in failing.first.locator(".service").inner_text()
-    assert f"run/{PriceRequested.name}" in failing.first.locator("summary").inner_text()  # not the shop's record of it
+    summary = failing.first.locator("summary").inner_text()
+    assert f"run/{PriceRequested.name}" in summary  # not the shop's record of it
     assert page.locator(".trace-row .mark-span.failed").count() == 1
     assert PricingFailed.name in page.inner_text("table.messages")  # MES's report
     failing.first.locator("summary").click()  # unfold its attributes

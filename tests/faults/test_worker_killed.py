@@ -72,7 +72,7 @@ def test_a_model_that_kills_every_worker_is_refused_after_the_crash_limit(api, c
 
     task_id = str(ShopOutbox.objects.get(order_id=order_id, task_name=PriceRequested.name).pk)
     assert log.count(f"Task {PriceRequested.name}[{task_id}] received") == 3  # two deaths, then the refusal
-    assert f"Task {PriceRequested.name}[{task_id}] succeeded" in log  # the third delivery ends it: acknowledged
+    assert f"Task {PriceRequested.name}[{task_id}] succeeded" in log  # the third delivery ends it: acked
     order, job = Order.objects.get(pk=order_id), ManufacturingJob.objects.get(order_id=order_id)
     assert (order.status, order.price, job.unfinished_pricing_runs) == (S.SUBMITTED, None, 0)
     assert "stopped the MES worker 2 times" in order.error_message

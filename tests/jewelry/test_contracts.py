@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from celery import current_app
+from celery import Celery, current_app
 
+from jewelry.celery import _configure_time_limits
 from jewelry.contracts import (
     CONTRACTS,
     CheckStuckOrders,
@@ -27,12 +28,13 @@ from jewelry.messaging import PRICE_REQUEST_NOT_RECEIVED
 SCANNED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 # One message of each kind, as a publisher builds it.
 EXAMPLES = [
-    PriceRequested(order_id=7, customer_id=3, metal="gold_18k", model_key="models/3/7/1.stl", model_format="stl",
-                   submission=2),
+    PriceRequested(order_id=7, customer_id=3, metal="gold_18k", model_key="models/3/7/1.stl",
+                   model_format="stl", submission=2),
     ManufacturingApproved(order_id=7, seller_id=5),
     OrderCancelled(order_id=7, seller_id=5),
     OrderPriced(order_id=7, price=Decimal("1081.00"), submission=2),
-    PricingFailed(order_id=7, error_code="model_not_watertight", error_message="The model has holes.", submission=2),
+    PricingFailed(order_id=7, error_code="model_not_watertight", error_message="The model has holes.",
+                  submission=2),
     ManufacturingProgressed(order_id=7, status="MANUFACTURING_STARTED", operator_id=9),
     RequestNotReceived(order_id=7, task_name=PriceRequested.name, cause=PRICE_REQUEST_NOT_RECEIVED,
                        scanned_at=SCANNED_AT),
@@ -97,3 +99,16 @@ def test_a_contracts_soft_time_limit_is_under_its_hard_limit(contract):
     soft, hard = contract.time_limits
 
     assert 0 < soft < hard
+
+
+def test_tasks_get_their_contracts_time_limits_unless_the_environment_overrides_them(settings):
+    settings.TASK_TIME_LIMITS_SECONDS = {"*": (30.0, 60.0), DetectStuckOrders.name: (100.0, 120.0)}
+    app = Celery("limits")
+
+    _configure_time_limits(app)
+
+    assert (app.conf.task_soft_time_limit, app.conf.task_time_limit) == (30.0, 60.0)
+    assert app.conf.task_annotations == {
+        PriceRequested.name: {"soft_time_limit": 60.0, "time_limit": 90.0},  # from the contract
+        DetectStuckOrders.name: {"soft_time_limit": 100.0, "time_limit": 120.0},  # the override
+    }

@@ -25,7 +25,8 @@ def submitted_without_pricing(api, customer, monkeypatch):
     order_id = created_order(shop)
     assert upload(shop, order_id, cube_stl(10)).status_code == 200
     with monkeypatch.context() as patch:
-        patch.setattr(on_price_requested, "apply_async", lambda *args, **kwargs: None)  # the message is "in flight"
+        # the message is "in flight"
+        patch.setattr(on_price_requested, "apply_async", lambda *args, **kwargs: None)
         assert shop.post(f"/api/v1/shop/orders/{order_id}/submit/").status_code == 202
     order = Order.objects.get(pk=order_id)
     ManufacturingJob.objects.create(order_id=order.pk, customer_id=customer.pk, metal=order.metal,

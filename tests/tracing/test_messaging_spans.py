@@ -106,7 +106,8 @@ def test_failed_publish_ends_its_span_as_an_error_and_later_work_does_not_nest_u
 
 def test_failed_publish_outside_any_trace_leaves_no_context_behind(spans):
     with publishing_to(UNREACHABLE_BROKER):
-        row = outbox.enqueue(ShopOutbox, PriceRequested(order_id=5, customer_id=1, metal="gold_18k", model_key="m"))
+        message = PriceRequested(order_id=5, customer_id=1, metal="gold_18k", model_key="m")
+        row = outbox.enqueue(ShopOutbox, message)
 
     assert row.trace_context == {}  # written by a script, say: no trace to return to
     publish = one(spans.get_finished_spans(), f"apply_async/{PriceRequested.name}")

@@ -86,7 +86,8 @@ def test_no_span_of_a_whole_order_flow_carries_personal_data(people, spans, monk
     assert PEOPLE[Role.CUSTOMER][4] in OrderNote.objects.get(order_id=order_id).text
     assert Order.objects.get(pk=order_id).model_file_name == FILE_NAME
     finished = spans.get_finished_spans()
-    assert {"POST api/v1/shop/orders/<id:order_id>/submit/", f"run/{PriceRequested.name}", f"run/{OrderPriced.name}",
+    assert {"POST api/v1/shop/orders/<id:order_id>/submit/", f"run/{PriceRequested.name}",
+            f"run/{OrderPriced.name}",
             "POST api/v1/crm/orders/<id:order_id>/close/"} <= {span.name for span in finished}
     said = [text.lower() for span in finished for text in everything_said(span)]
     leaks = {value for value in personal for text in said if value.lower() in text}
