@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from benchmarks.report import Figure, interval_text, ratio_interval
+from jewelry.contracts import OrderPriced, PriceRequested
 
 HTTP_PROTOBUF, GRPC, HTTP_JSON = "http/protobuf", "grpc", "http/json"
 ENCODINGS = (HTTP_PROTOBUF, GRPC, HTTP_JSON)
@@ -36,14 +37,14 @@ BIG_INT = 2**53 + 1
 # a task, 13 attributes; the MES pricing run, 31 attributes and the job's transition event of 8.
 PUBLISH = {
     "celery.action": "apply_async",
-    "celery.task_name": "shop.record_price",
+    "celery.task_name": OrderPriced.name,
     "messaging.message.id": "6f9619ff-8b86-d011-b42d-00c04fc964ff",
     "messaging.destination": "shop.events",
     "messaging.system": "rabbitmq",
     "messaging.operation.name": "publish",
     "messaging.operation.type": "send",
-    "messaging.destination.name": "alexandrite:shop.record_price",
-    "messaging.rabbitmq.destination.routing_key": "shop.record_price",
+    "messaging.destination.name": f"alexandrite:{OrderPriced.name}",
+    "messaging.rabbitmq.destination.routing_key": OrderPriced.name,
     "server.address": "rabbitmq",
     "server.port": 5672,
     "order.id": 48213,
@@ -52,15 +53,15 @@ PUBLISH = {
 PRICE = {
     "celery.action": "run",
     "celery.state": "SUCCESS",
-    "celery.task_name": "mes.price_order",
-    "celery.delivery_info": "{'exchange': 'alexandrite', 'routing_key': 'mes.price_order'}",
+    "celery.task_name": PriceRequested.name,
+    "celery.delivery_info": f"{{'exchange': 'alexandrite', 'routing_key': '{PriceRequested.name}'}}",
     "messaging.message.id": "0c8ee0a1-3b55-4e3c-9a55-4a5c35a1d8a0",
     "messaging.destination": "mes.orders",
     "messaging.system": "rabbitmq",
     "messaging.operation.name": "process",
     "messaging.operation.type": "process",
-    "messaging.destination.name": "alexandrite:mes.price_order",
-    "messaging.rabbitmq.destination.routing_key": "mes.price_order",
+    "messaging.destination.name": f"alexandrite:{PriceRequested.name}",
+    "messaging.rabbitmq.destination.routing_key": PriceRequested.name,
     "messaging.rabbitmq.message.delivery_tag": BIG_INT,
     "messaging.consumer.group.name": "mes.orders",
     "server.address": "rabbitmq",
@@ -94,8 +95,9 @@ TRANSITION = {
 }
 # family -> (span name, span kind name, attributes, events)
 FAMILIES = {
-    "13 attributes": ("apply_async/shop.record_price", "PRODUCER", PUBLISH, ()),
-    "31 attributes, 1 event": ("run/mes.price_order", "CONSUMER", PRICE, (("order.transition", TRANSITION),)),
+    "13 attributes": (f"apply_async/{OrderPriced.name}", "PRODUCER", PUBLISH, ()),
+    "31 attributes, 1 event": (f"run/{PriceRequested.name}", "CONSUMER", PRICE,
+                               (("order.transition", TRANSITION),)),
 }
 
 

@@ -18,6 +18,8 @@ import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+from jewelry.contracts import PriceRequested
+
 REPEATS = 5
 
 
@@ -64,8 +66,8 @@ def measure(calls: int) -> dict[str, float]:
                                              exemplar_filter=setup._exemplar_filter()))
 
     # What a Celery task and a MES job look like to the hooks (only these attributes are read).
-    request = SimpleNamespace(delivery_info={"exchange": "alexandrite", "routing_key": "mes.price_order"})
-    task = SimpleNamespace(name="mes.price_order", request=request)
+    request = SimpleNamespace(delivery_info={"exchange": "alexandrite", "routing_key": PriceRequested.name})
+    task = SimpleNamespace(name=PriceRequested.name, request=request)
     job = SimpleNamespace(order_id=1, stage="PRICE_CALCULATED", customer_id=3, assignee_id=None)
     price_kwargs = {"order_id": 1, "customer_id": 3, "metal": "gold_18k", "model_key": "models/1.stl"}
     with tracer.start_as_current_span("carrier"):
@@ -114,7 +116,7 @@ def measure(calls: int) -> dict[str, float]:
     for attributes, events in ((13, 0), (31, 1)):
         memory.clear()
         for _ in range(512):
-            with local.start_as_current_span("run/mes.price_order") as span:
+            with local.start_as_current_span(f"run/{PriceRequested.name}") as span:
                 span.set_attributes({f"attribute.{i}": (i if i % 3 else f"value-{i}") for i in range(attributes)})
                 for _ in range(events):
                     span.add_event("order.transition", {f"event.{i}": f"value-{i}" for i in range(8)})

@@ -1,7 +1,7 @@
 """Where the pipeline's time goes: one worker prices a batch of orders, CPU per order, a profile.
 
 ``python -m benchmarks.profile_pipeline --tracing ours --orders 300 [--profile]`` submits
-the orders (their ``mes.price_order`` messages wait), starts one Celery worker with the
+the orders (their ``PriceRequested`` messages wait), starts one Celery worker with the
 prefork pool with one child (as in production), lets it consume
 until every order is PRICE_CALCULATED, and prints the worker's CPU milliseconds per order.
 With ``--profile`` (needs ``pip install py-spy``) py-spy samples the worker and its child

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from jewelry.contracts import ManufacturingProgressed, OrderPriced, PricingFailed, contract_for
 from jewelry.errors import OrderNotFound
 from jewelry.lifecycle import FINAL_STATUSES, NextMove, OrderStatus, next_move, status_deadlines, waiting_for
-from jewelry.messaging import route_for
 from jewelry.roles import Role
 from jewelry.trace_context import trace_id_of
 from shop.models import Order, ShopOutbox
@@ -160,15 +160,15 @@ def _stages(order: Order, now: datetime, people: dict | None = None) -> list[Sta
 
 def _messages(order_id: int) -> list[Message]:
     return [Message(message_id=str(row.pk), task_name=row.task_name,
-                    routing_key=route_for(row.task_name).routing_key, attempts=row.attempts,
+                    routing_key=contract_for(row.task_name).route.routing_key, attempts=row.attempts,
                     last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at,
                     trace_id=trace_id_of(row.trace_context))
             for row in ShopOutbox.objects.filter(order_id=order_id).order_by("created_at")]
 
 
 # MES's reports to the shop, and what each says: the CRM sees them in the traces, not in MES's database.
-MES_REPORTS = {"shop.record_price": "priced", "shop.record_pricing_failure": "refused",
-               "shop.record_manufacturing_progress": "progress"}
+MES_REPORTS = {OrderPriced.name: "priced", PricingFailed.name: "refused",
+               ManufacturingProgressed.name: "progress"}
 
 
 def _moment(ns: int) -> datetime:
@@ -189,7 +189,8 @@ def mes_reports(spans) -> list[Message]:
             continue
         message_id = str(span.attributes.get(A.MESSAGING_MESSAGE_ID, ""))
         reports.append(Message(
-            message_id=message_id, task_name=task, routing_key=route_for(task).routing_key, attempts=0,
+            message_id=message_id, task_name=task, routing_key=contract_for(task).route.routing_key,
+            attempts=0,
             last_error="", created_at=_moment(span.start_ns), sent_at=_moment(span.end_ns),
             trace_id=span.trace_id, sender="mes",
             received_at=_moment(runs[message_id]) if message_id in runs else None))

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from crm.models import OrderNote
 from jewelry import outbox
+from jewelry.contracts import ManufacturingApproved, OrderCancelled
 from jewelry.errors import InvalidInput, OrderNotFound
 from jewelry.lifecycle import OrderStatus
 from jewelry.roles import Actor, Role
@@ -21,8 +22,7 @@ def approve_manufacturing(*, order_id: int, seller_id: int) -> Order:
     with transaction.atomic():
         order = change_status(order_id=order_id, to_status=OrderStatus.MANUFACTURING_APPROVED,
                               actor=_seller(seller_id), savepoint=False, seller_id=seller_id)
-        outbox.enqueue(ShopOutbox, task_name="mes.approve_manufacturing", order_id=order.pk,
-                       payload={"order_id": order.pk, "seller_id": seller_id})
+        outbox.enqueue(ShopOutbox, ManufacturingApproved(order_id=order.pk, seller_id=seller_id))
     return order
 
 
@@ -41,8 +41,7 @@ def cancel_order(*, order_id: int, seller_id: int) -> Order:
         order = change_status(order_id=order_id, to_status=OrderStatus.CANCELLED, actor=_seller(seller_id),
                               savepoint=False)
         if before in KNOWN_TO_MES:
-            outbox.enqueue(ShopOutbox, task_name="mes.cancel_order", order_id=order.pk,
-                           payload={"order_id": order.pk, "seller_id": seller_id})
+            outbox.enqueue(ShopOutbox, OrderCancelled(order_id=order.pk, seller_id=seller_id))
     return order
 
 

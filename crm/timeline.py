@@ -4,7 +4,7 @@ The axis runs from the order's creation (or its earliest span) to its closing ti
 now while it is open. Every position is a percentage of that axis, so a span of the
 worker sits where it happened relative to the stages and to the web process's spans.
 A failure is flagged where it happened: a later span that only reports the same error
-(``run/shop.record_pricing_failure`` recording MES's refusal) is marked as a report.
+(``run/<PricingFailed.name>`` recording MES's refusal) is marked as a report.
 """
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""The Celery application: configured from Django settings (``CELERY_*``) and the topology table."""
+"""The Celery application: configured from Django settings (``CELERY_*``) and the message contracts."""
 
 import os
 
@@ -12,14 +12,15 @@ app.autodiscover_tasks()
 
 
 def _configure_topology(app: Celery) -> None:
-    from jewelry.messaging import EXCHANGE, QUEUES, ROUTES
+    from jewelry.contracts import CONTRACTS
+    from jewelry.messaging import EXCHANGE, QUEUES
 
     app.conf.task_queues = QUEUES
     app.conf.task_default_exchange = EXCHANGE.name
     app.conf.task_default_exchange_type = EXCHANGE.type
     app.conf.task_routes = {
-        name: {"queue": r.queue, "exchange": r.exchange, "routing_key": r.routing_key}
-        for name, r in ROUTES.items()
+        name: {"queue": c.route.queue, "exchange": c.route.exchange, "routing_key": c.route.routing_key}
+        for name, c in CONTRACTS.items()
     }
 
 
@@ -27,10 +28,14 @@ _configure_topology(app)
 
 
 def _configure_time_limits(app: Celery) -> None:
-    """Every task gets ``TASK_TIME_LIMITS_SECONDS[name]``, or the ``"*"`` entry: one table, in settings."""
+    """Every task gets its contract's ``time_limits``, or the ``"*"`` entry of ``TASK_TIME_LIMITS_SECONDS``;
+    a task named in that setting (from the environment) gets the setting's limits instead."""
     from django.conf import settings
 
-    limits = dict(settings.TASK_TIME_LIMITS_SECONDS)
+    from jewelry.contracts import CONTRACTS
+
+    limits = {name: c.time_limits for name, c in CONTRACTS.items() if c.time_limits}
+    limits |= settings.TASK_TIME_LIMITS_SECONDS
     app.conf.task_soft_time_limit, app.conf.task_time_limit = limits.pop("*")
     app.conf.task_annotations = {
         name: {"soft_time_limit": soft, "time_limit": hard} for name, (soft, hard) in limits.items()
@@ -54,17 +59,19 @@ def _drop_unusable_db_connections(sender=None, **kwargs):
 def _schedule_maintenance(sender, **kwargs):
     from django.conf import settings
 
+    from jewelry.contracts import DetectStuckOrders, RelayMesOutbox, RelayShopOutbox
+
     sender.conf.beat_schedule = {
         "relay-shop-outbox": {
-            "task": "shop.relay_outbox",
+            "task": RelayShopOutbox.name,
             "schedule": settings.OUTBOX_RELAY_INTERVAL_SECONDS,
         },
         "relay-mes-outbox": {
-            "task": "mes.relay_outbox",
+            "task": RelayMesOutbox.name,
             "schedule": settings.OUTBOX_RELAY_INTERVAL_SECONDS,
         },
         "detect-stuck-orders": {
-            "task": "shop.detect_stuck_orders",
+            "task": DetectStuckOrders.name,
             "schedule": settings.STUCK_ORDER_SCAN_INTERVAL_SECONDS,
         },
     }

@@ -1,8 +1,8 @@
-"""The message topology, declared once: which task goes to which exchange, routing key and queue.
+"""The broker topology and the consumers' retry policy: one exchange, a queue per consuming system.
 
 One topic exchange carries everything; each consuming system has its own queue
-bound to its own prefix (README, "Messages"). ``jewelry.celery`` builds Celery's
-queues and routes from this table, and the outbox publishes with it.
+bound to its own prefix (README, "Messages"). Each message's route is on its
+contract (``jewelry.contracts``); ``jewelry.celery`` builds Celery's queues and routes from both.
 """
 
 from dataclasses import dataclass
@@ -34,30 +34,10 @@ def destination_name(exchange: str, routing_key: str) -> str:
     return f"{exchange}:{routing_key}" if exchange else routing_key
 
 
-ROUTES: dict[str, Route] = {
-    # shop / crm -> mes
-    "mes.price_order": Route(MES_QUEUE, "mes.order.submitted"),
-    "mes.approve_manufacturing": Route(MES_QUEUE, "mes.order.approved"),
-    "mes.cancel_order": Route(MES_QUEUE, "mes.order.cancelled"),
-    "mes.relay_outbox": Route(MES_QUEUE, "mes.maintenance.relay_outbox"),
-    "mes.check_stuck_orders": Route(MES_QUEUE, "mes.maintenance.check_stuck_orders"),
-    # mes -> shop / crm
-    "shop.record_price": Route(SHOP_QUEUE, "shop.order.priced"),
-    "shop.record_pricing_failure": Route(SHOP_QUEUE, "shop.order.pricing_failed"),
-    "shop.record_manufacturing_progress": Route(SHOP_QUEUE, "shop.order.progress"),
-    "shop.resend_request": Route(SHOP_QUEUE, "shop.order.request_not_received"),
-    "shop.relay_outbox": Route(SHOP_QUEUE, "shop.maintenance.relay_outbox"),
-    "shop.detect_stuck_orders": Route(SHOP_QUEUE, "shop.maintenance.detect_stuck_orders"),
-}
-
 QUEUES = (
     Queue(MES_QUEUE, EXCHANGE, routing_key="mes.#", durable=True),
     Queue(SHOP_QUEUE, EXCHANGE, routing_key="shop.#", durable=True),
 )
-
-
-def route_for(task_name: str) -> Route:
-    return ROUTES[task_name]
 
 
 # Why the stuck-order detector sent a message again (span event and counter: alexandrite.redispatch.cause).

@@ -10,14 +10,13 @@ import logging
 import uuid
 from datetime import timedelta
 
-from celery import current_app
 from django.db import models, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from jewelry import trace_context
+from jewelry.contracts import Message, contract_for, publish
 from jewelry.lifecycle import status_deadlines
-from jewelry.messaging import route_for
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +43,12 @@ class OutboxMessage(models.Model):
         return f"{self.task_name} for order {self.order_id} ({'sent' if self.sent_at else 'pending'})"
 
 
-def enqueue(model: type[OutboxMessage], *, task_name: str, order_id: int, payload: dict):
-    """Write the message in the caller's transaction; publish it once that commits."""
-    route_for(task_name)  # unknown task names fail here, inside the transaction
+def enqueue(model: type[OutboxMessage], message: Message):
+    """Write ``message`` (a contract naming its order) in the caller's transaction; publish after commit."""
     row = model.objects.create(
-        task_name=task_name,
-        payload=payload,
-        order_id=order_id,
+        task_name=message.name,
+        payload=message.payload(),
+        order_id=message.order_id,
         trace_context=trace_context.capture(),
     )
     transaction.on_commit(lambda: dispatch(row), using=router.db_for_write(model))
@@ -59,17 +57,10 @@ def enqueue(model: type[OutboxMessage], *, task_name: str, order_id: int, payloa
 
 def dispatch(row: OutboxMessage) -> bool:
     """Publish one outbox row; on any failure leave it pending for the relay. Never raises."""
-    route = route_for(row.task_name)
     manager = type(row).objects
     try:
         with trace_context.attached(row.trace_context):
-            current_app.tasks[row.task_name].apply_async(
-                kwargs=row.payload,
-                task_id=str(row.id),
-                queue=route.queue,
-                exchange=route.exchange,
-                routing_key=route.routing_key,
-            )
+            publish(row.task_name, row.payload, task_id=str(row.id))
     except Exception as exc:  # broker down, DNS, auth...: the row keeps the message
         log.warning("Outbox message %s not published yet: %r", row.id, exc)
         manager.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_error=repr(exc)[:500])
@@ -100,9 +91,19 @@ def by_order(model: type[OutboxMessage], order_ids: list[int]) -> dict[int, list
     return rows
 
 
-def latest(rows: list[OutboxMessage], task_name: str) -> list[OutboxMessage]:
-    """The newest of ``rows`` carrying ``task_name`` (as a list: empty if none)."""
-    return [row for row in rows if row.task_name == task_name][-1:]
+def carrying(rows: list[OutboxMessage], contract: type[Message]) -> list[OutboxMessage]:
+    """Those of ``rows`` that carry a ``contract`` message, in their order."""
+    return [row for row in rows if row.task_name == contract.name]
+
+
+def latest(rows: list[OutboxMessage], contract: type[Message]) -> list[OutboxMessage]:
+    """The newest of ``rows`` carrying a ``contract`` message (as a list: empty if none)."""
+    return carrying(rows, contract)[-1:]
+
+
+def destination(row: OutboxMessage) -> str:
+    """The row's ``messaging.destination.name``, from its contract's route."""
+    return contract_for(row.task_name).route.destination
 
 
 def pending(model: type[OutboxMessage], *, older_than_seconds: float = 0):

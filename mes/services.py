@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from jewelry import outbox
+from jewelry.contracts import ManufacturingProgressed, OrderPriced, PriceRequested, PricingFailed
 from jewelry.errors import Conflict, InvalidModelFile, OrderNotFound, PermissionRefused
 from jewelry.lifecycle import (
     JOB_TRANSITIONS,
@@ -68,12 +69,7 @@ def _job(order_id: int, *, lock: bool = False) -> ManufacturingJob:
     return job
 
 
-def _report_to_shop(task_name: str, job: ManufacturingJob, **payload) -> None:
-    outbox.enqueue(MesOutbox, task_name=task_name, order_id=job.order_id,
-                   payload={"order_id": job.order_id, **payload})
-
-
-def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str,
+def price_job(*, order_id: int, customer_id: int, metal: str, model_key: str,
                 model_format: str = "", submission: int | None = None) -> ManufacturingJob:
     """Measure the order's model and price it; report the price, or the refusal, to the shop.
 
@@ -91,7 +87,7 @@ def price_order(*, order_id: int, customer_id: int, metal: str, model_key: str,
     if not created and _is_newer(submission, than=job.submission):
         job = _start_submission(order_id, submission=submission, metal=metal, model_key=model_key)
     if submission is not None and job.submission != submission:
-        record.stale_message_ignored(order_id=order_id, message="mes.price_order", submission=submission,
+        record.stale_message_ignored(order_id=order_id, message=PriceRequested.name, submission=submission,
                                      current_submission=job.submission)
         return job  # the shop has submitted the order again since this request
     if job.stage != S.SUBMITTED or (job.error_code and job.model_key == model_key):
@@ -178,7 +174,7 @@ def _price(job: ManufacturingJob, *, metal: str, model_key: str, model_format: s
             is_watertight=measured.is_watertight, error_code="", error_message="",
             unfinished_pricing_runs=0,
         )
-        _report_to_shop("shop.record_price", job, price=str(price), submission=job.submission)
+        outbox.enqueue(MesOutbox, OrderPriced(order_id=order_id, price=price, submission=job.submission))
     return job
 
 
@@ -192,8 +188,8 @@ def _refuse_pricing(job: ManufacturingJob, model_key: str, code: str, message: s
         if not refused:
             return job  # the shop submitted the order again meanwhile: this refusal concerns nobody
         job.model_key, job.error_code, job.error_message = model_key, code, message[:500]
-        _report_to_shop("shop.record_pricing_failure", job, error_code=code, error_message=message,
-                        submission=job.submission)
+        outbox.enqueue(MesOutbox, PricingFailed(order_id=job.order_id, error_code=code, error_message=message,
+                                                submission=job.submission))
     return job
 
 
@@ -214,7 +210,7 @@ def give_up_pricing(*, order_id: int, code: str, reason: str, exception: BaseExc
         _refuse_pricing(job, job.model_key, code, reason[:500], exception=exception)
 
 
-def approve_manufacturing(*, order_id: int, seller_id: int) -> ManufacturingJob:
+def release_job(*, order_id: int, seller_id: int) -> ManufacturingJob:
     """The CRM released the order: it enters the operators' queue. Repeats change nothing."""
     with transaction.atomic(using=MES_DB):
         job = _job(order_id, lock=True)
@@ -235,8 +231,8 @@ def _operator_move(*, order_id: int, operator_id: int, to_stage: str, assignee_o
             raise PermissionRefused(f"Order {order_id} is assigned to another operator.",
                                     code="not_your_job")
         _move_job(job, to_stage=to_stage, actor=actor, **fields)
-        _report_to_shop("shop.record_manufacturing_progress", job,
-                        status=to_stage, operator_id=operator_id)
+        outbox.enqueue(MesOutbox, ManufacturingProgressed(order_id=order_id, status=to_stage,
+                                                          operator_id=operator_id))
     return job
 
 

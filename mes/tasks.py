@@ -1,14 +1,24 @@
-"""MES consumers (queue ``mes.orders``): thin wrappers of ``mes.services``, safe to redeliver."""
+"""MES consumers (queue ``mes.orders``): thin wrappers of ``mes.services``, safe to redeliver.
 
-from datetime import datetime
+Each handler is named for the message it reacts to (``jewelry.contracts``).
+"""
+
 from functools import partial
 
-from celery import Task, shared_task
+from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 
 from jewelry import outbox
-from jewelry.messaging import RETRY, TRANSIENT_ERRORS, retry_backoff
+from jewelry.contracts import (
+    CheckStuckOrders,
+    ManufacturingApproved,
+    OrderCancelled,
+    PriceRequested,
+    RelayMesOutbox,
+    consumer,
+)
+from jewelry.messaging import TRANSIENT_ERRORS, retry_backoff
 from mes import services, stuck_orders
 from mes.models import MesOutbox
 
@@ -30,18 +40,18 @@ class PricingTask(Task):
                                      submission=kwargs.get("submission"))
 
 
-@shared_task(name="mes.price_order", bind=True, base=PricingTask, max_retries=RETRY["max_retries"])
-def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key: str, model_format: str = "",
-                submission: int | None = None):
+@consumer(PriceRequested, bind=True, base=PricingTask)
+def on_price_requested(self, message: PriceRequested):
     """Transient failures retry with backoff; whatever cannot be priced ends as an error on the order.
 
-    ``model_format`` is empty, and ``submission`` None, only in requests sent before the message
-    carried them. The messages recorded are ours; the exception goes on the span for developers only.
+    The messages recorded are ours; the exception goes on the span for developers only.
     """
+    order_id, submission = message.order_id, message.submission
     give_up = partial(services.give_up_pricing, order_id=order_id, submission=submission)
     try:
-        services.price_order(order_id=order_id, customer_id=customer_id, metal=metal, model_key=model_key,
-                             model_format=model_format, submission=submission)
+        services.price_job(order_id=order_id, customer_id=message.customer_id, metal=message.metal,
+                           model_key=message.model_key, model_format=message.model_format,
+                           submission=submission)
     except SoftTimeLimitExceeded as exc:
         give_up(code="model_too_complex", reason=services.PRICING_TOO_SLOW, exception=exc)
     except TRANSIENT_ERRORS as exc:
@@ -59,23 +69,23 @@ def price_order(self, *, order_id: int, customer_id: int, metal: str, model_key:
         raise
 
 
-@shared_task(name="mes.approve_manufacturing", **RETRY)
-def approve_manufacturing(*, order_id: int, seller_id: int):
-    services.approve_manufacturing(order_id=order_id, seller_id=seller_id)
+@consumer(ManufacturingApproved)
+def on_manufacturing_approved(message: ManufacturingApproved):
+    services.release_job(order_id=message.order_id, seller_id=message.seller_id)
 
 
-@shared_task(name="mes.relay_outbox")
-def relay_outbox():
+@consumer(OrderCancelled)
+def on_order_cancelled(message: OrderCancelled):
+    services.cancel_job(order_id=message.order_id, seller_id=message.seller_id)
+
+
+@consumer(RelayMesOutbox)
+def relay_outbox(message: RelayMesOutbox):
     return outbox.relay_pending(MesOutbox, older_than_seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
 
 
-@shared_task(name="mes.cancel_order", **RETRY)
-def cancel_order(*, order_id: int, seller_id: int):
-    services.cancel_job(order_id=order_id, seller_id=seller_id)
-
-
-@shared_task(name="mes.check_stuck_orders")
-def check_stuck_orders(*, stuck: list, complete: bool, scanned_at: str):
-    found = stuck_orders.check_stuck_orders(stuck=stuck, complete=complete,
-                                            scanned_at=datetime.fromisoformat(scanned_at))
+@consumer(CheckStuckOrders)
+def check_stuck_orders(message: CheckStuckOrders):
+    found = stuck_orders.check_stuck_orders(stuck=message.stuck, complete=message.complete,
+                                            scanned_at=message.scanned_at)
     return {"redispatched": len(found)}

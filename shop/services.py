@@ -15,6 +15,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from jewelry import outbox
+from jewelry.contracts import Message, OrderPriced, PriceRequested, PricingFailed
 from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, OrderNotFound, QuotaExceeded
 from jewelry.lifecycle import (
     OrderStatus,
@@ -181,30 +182,21 @@ def submit_order(*, order_id: int, customer_id: int) -> Order:
                               customer_id=customer_id, savepoint=False, error_code="", error_message="",
                               submission=F("submission") + 1)
         order.refresh_from_db(fields=["submission"])
-        outbox.enqueue(
-            ShopOutbox,
-            task_name="mes.price_order",
-            order_id=order.pk,
-            payload={
-                "order_id": order.pk,
-                "customer_id": order.customer_id,
-                "metal": order.metal,
-                "model_key": order.model_file.name,
-                "model_format": order.model_format,
-                "submission": order.submission,
-            },
-        )
+        outbox.enqueue(ShopOutbox, PriceRequested(
+            order_id=order.pk, customer_id=order.customer_id, metal=order.metal,
+            model_key=order.model_file.name, model_format=order.model_format, submission=order.submission,
+        ))
     return order
 
 
-def _about_an_earlier_submission(order: Order, message: str, submission: int | None) -> bool:
+def _about_an_earlier_submission(order: Order, message: type[Message], submission: int | None) -> bool:
     """Is a pricing message about a submission the order has since replaced? Then it is ignored.
 
     A message without ``submission`` (published before messages named it) is taken as current.
     """
     if submission is None or submission == order.submission:
         return False
-    record.stale_message_ignored(order_id=order.pk, message=message, submission=submission,
+    record.stale_message_ignored(order_id=order.pk, message=message.name, submission=submission,
                                  current_submission=order.submission)
     return True
 
@@ -216,7 +208,7 @@ def record_price(*, order_id: int, price: Decimal, submission: int | None = None
         if order is None:
             raise OrderNotFound(order_id)
         spans.annotate_order(order)
-        if _about_an_earlier_submission(order, "shop.record_price", submission):
+        if _about_an_earlier_submission(order, OrderPriced, submission):
             return None  # the customer has uploaded and submitted another model since
         if order.status != S.SUBMITTED:
             return None  # already applied (redelivery) or the order moved on: nothing to do
@@ -234,7 +226,7 @@ def record_pricing_failure(*, order_id: int, error_code: str, error_message: str
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None:
             raise OrderNotFound(order_id)
-        if _about_an_earlier_submission(order, "shop.record_pricing_failure", submission):
+        if _about_an_earlier_submission(order, PricingFailed, submission):
             return
         Order.objects.filter(pk=order_id, status=S.SUBMITTED).update(
             error_code=error_code[:64], error_message=error_message[:500],

@@ -2,8 +2,8 @@
 
 Each system looks after its own side (docs/lost-orders.md). The shop marks and counts
 its orders, sends again what never left its outbox, and tells MES which orders are
-stuck (``mes.check_stuck_orders``); MES sends its own lost answers again and asks the
-shop, by message, for requests it never received (``shop.resend_request``).
+stuck (``CheckStuckOrders``); MES sends its own lost answers again and asks the
+shop, by message, for requests it never received (``RequestNotReceived``).
 """
 
 from dataclasses import dataclass, field
@@ -11,13 +11,13 @@ from datetime import datetime
 from functools import reduce
 from operator import or_
 
-from celery import current_app
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from jewelry import outbox
+from jewelry.contracts import CheckStuckOrders, StuckOrder, contract_for, send
 from jewelry.lifecycle import status_deadlines, waiting_for
-from jewelry.messaging import OUTBOX_NOT_DELIVERED, route_for
+from jewelry.messaging import OUTBOX_NOT_DELIVERED
 from shop.models import Order, ShopOutbox
 from tracing import attributes as A
 from tracing import metrics, record, spans
@@ -25,7 +25,6 @@ from tracing import metrics, record, spans
 # Stuck orders examined (spans, re-dispatch) per scan, longest stuck first; the gauge counts all.
 SCAN_LIMIT = 1000
 ORDER_STUCK = "order_stuck"  # error.type of the per-order span
-CHECK_STUCK_ORDERS = "mes.check_stuck_orders"
 
 
 @dataclass
@@ -106,15 +105,12 @@ def _tell_mes(orders: list[Order], redispatched: dict[int, str], *, now: datetim
     A plain message, not an outbox row: if it is lost, the next scan sends a new one.
     An order whose request the shop has just sent again is not diagnosed this time.
     """
-    stuck = [{"order_id": order.pk, "status": order.status, "stuck_since": order.stuck_since.isoformat(),
-              "model_key": order.model_file.name, "submission": order.submission,
-              "diagnose": order.pk not in redispatched}
+    stuck = [StuckOrder(order_id=order.pk, status=order.status, stuck_since=order.stuck_since,
+                        model_key=order.model_file.name, submission=order.submission,
+                        diagnose=order.pk not in redispatched)
              for order in orders]
-    route = route_for(CHECK_STUCK_ORDERS)
     try:
-        current_app.tasks[CHECK_STUCK_ORDERS].apply_async(
-            kwargs={"stuck": stuck, "complete": complete, "scanned_at": now.isoformat()},
-            queue=route.queue, exchange=route.exchange, routing_key=route.routing_key)
+        send(CheckStuckOrders(stuck=stuck, complete=complete, scanned_at=now))
     except Exception as exc:  # the broker is down: the marks reach MES with the next scan
         record.error(code="stuck_check_not_sent", system="shop", exception=exc,
                      message="The stuck-order list could not be sent to MES; the next scan sends it again.")
@@ -125,7 +121,7 @@ def redispatch(order: Order, cause: str, rows: list, *, now: datetime) -> bool:
     sent = outbox.resend(rows, status=order.status, now=now)
     if sent:
         record.redispatch(status=order.status, cause=cause,
-                          messages=[(str(row.pk), route_for(row.task_name).destination) for row in sent])
+                          messages=[(str(row.pk), outbox.destination(row)) for row in sent])
     return bool(sent)
 
 
@@ -135,5 +131,5 @@ def resend_request(*, order_id: int, task_name: str, cause: str, scanned_at: dat
     if order is None:
         return False
     spans.annotate_order(order)
-    rows = outbox.latest(outbox.by_order(ShopOutbox, [order_id]).get(order_id, []), task_name)
+    rows = outbox.latest(outbox.by_order(ShopOutbox, [order_id]).get(order_id, []), contract_for(task_name))
     return redispatch(order, cause, rows, now=scanned_at)

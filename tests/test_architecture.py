@@ -4,13 +4,20 @@ MES has its own database and learns about orders only through messages, so ``mes
 never imports ``shop/`` or ``crm/`` and they never import ``mes/``. The shared kernel
 ``jewelry/`` sits at the bottom and imports no other app of ours (its URL map names the apps'
 URL modules as strings, which Django loads; its demo command calls MES's command by name);
-``tracing/`` sits on it and imports no domain app (docs/architecture.md).
+``tracing/`` sits on it and imports no domain app (docs/architecture.md). Each
+message is one contract in ``jewelry/contracts.py``, built by its publishers and
+received by exactly one consumer; its wire name is spelled nowhere else.
 """
 
 import ast
+import dataclasses
+import functools
+import re
 from pathlib import Path
 
 import pytest
+
+from jewelry.contracts import CONTRACTS, PriceRequested
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_APPS = {"shop", "crm", "mes"}
@@ -102,3 +109,114 @@ def test_the_lifecycle_is_declared_once_in_the_shared_kernel():
 @pytest.mark.parametrize("path", product_modules(), ids=lambda path: path.relative_to(ROOT).as_posix())
 def test_no_product_module_is_over_400_lines(path):
     assert len(path.read_text().splitlines()) <= MAX_MODULE_LINES
+
+
+# --- message contracts ----------------------------------------------------------------------
+
+CONTRACTS_MODULE = "jewelry/contracts.py"
+BEAT = "jewelry/celery.py"  # publishes the maintenance contracts by name, on a schedule
+WIRE_NAME = re.compile(r"(?<![\w.])(" + "|".join(re.escape(name) for name in CONTRACTS) + r")(?![\w])")
+CONTRACT_CLASSES = {contract.__name__: contract for contract in CONTRACTS.values()}
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+@functools.cache
+def _trees() -> dict[str, ast.Module]:
+    return {_relative(path): ast.parse(path.read_text()) for path in product_modules()}
+
+
+def _consumed_contract(function: ast.FunctionDef) -> str | None:
+    """``X`` if the function is decorated ``@consumer(X, ...)``."""
+    for decorator in function.decorator_list:
+        if (isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "consumer"
+                and decorator.args and isinstance(decorator.args[0], ast.Name)):
+            return decorator.args[0].id
+    return None
+
+
+def consumers() -> dict[str, list[tuple[str, ast.FunctionDef]]]:
+    """Contract class name -> the (module, handler) pairs registered for it."""
+    found = {}
+    for relative, tree in _trees().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and (contract := _consumed_contract(node)):
+                found.setdefault(contract, []).append((relative, node))
+    return found
+
+
+def publishers() -> dict[str, list[tuple[str, ast.Call | ast.Attribute]]]:
+    """Contract class name -> where it is built (``X(...)``), or named by beat (``X.name``)."""
+    found = {}
+    for relative, tree in _trees().items():
+        if relative == CONTRACTS_MODULE:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in CONTRACT_CLASSES:
+                found.setdefault(node.func.id, []).append((relative, node))
+            elif (relative == BEAT and isinstance(node, ast.Attribute) and node.attr == "name"
+                  and getattr(node.value, "id", "") in CONTRACT_CLASSES):
+                found.setdefault(node.value.id, []).append((relative, node))
+    return found
+
+
+def _app(relative: str) -> str:
+    return relative.split("/", 1)[0]
+
+
+@pytest.mark.parametrize("contract", CONTRACT_CLASSES)
+def test_every_contract_has_one_consumer_and_a_publisher_on_the_other_side(contract):
+    registered = [relative for relative, _ in consumers().get(contract, [])]
+    published_in = {_app(relative) for relative, _ in publishers().get(contract, [])}
+
+    assert len(registered) == 1, f"{contract} has consumers in {registered}"
+    assert published_in, f"{contract} is never built by a publisher"
+    assert _app(registered[0]) not in published_in  # a message crosses to another system
+
+
+def test_publishers_build_contracts_with_their_fields_only():
+    """A renamed field fails here even on a path no other test walks."""
+    wrong = []
+    for contract, calls in publishers().items():
+        fields = {field.name for field in dataclasses.fields(CONTRACT_CLASSES[contract])}
+        for relative, node in calls:
+            if isinstance(node, ast.Call):
+                wrong += [f"{relative}:{node.lineno} {contract}({k.arg}=)" for k in node.keywords
+                          if k.arg not in fields]
+    assert wrong == []
+
+
+def test_handlers_read_only_their_contracts_fields():
+    readable = {"name", "route", "payload"}
+    wrong = []
+    for contract, handlers in consumers().items():
+        fields = {field.name for field in dataclasses.fields(CONTRACT_CLASSES[contract])} | readable
+        for relative, handler in handlers:
+            message = handler.args.args[-1].arg  # the typed message comes last (after ``self`` if bound)
+            wrong += [f"{relative}:{node.lineno} {message}.{node.attr}" for node in ast.walk(handler)
+                      if isinstance(node, ast.Attribute) and getattr(node.value, "id", "") == message
+                      and node.attr not in fields]
+    assert wrong == []
+
+
+def wire_names_spelled_in(source: str) -> list[str]:
+    """The wire task names in the string literals of ``source`` (f-string parts and docstrings too)."""
+    return [match for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            for match in WIRE_NAME.findall(node.value)]
+
+
+def test_no_wire_task_name_is_spelled_outside_its_contract():
+    modules = [*product_modules(), *(ROOT / "benchmarks").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
+    spelled = [f"{_relative(path)}: {name}" for path in modules if _relative(path) != CONTRACTS_MODULE
+               for name in wire_names_spelled_in(path.read_text())]
+    assert spelled == []
+
+
+def test_the_wire_name_scan_sees_names_inside_longer_strings():
+    name = PriceRequested.name
+    source = f"SPAN = {'run/' + name!r}\nLIMITS = {name + '=1:3'!r}\nQUEUE = {name + 's'!r}\n"
+
+    assert wire_names_spelled_in(source) == [name, name]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import requests
 
+from jewelry.contracts import PriceRequested
 from jewelry.sample_models import cube_stl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +126,8 @@ def test_bin_demo_serves_an_order_from_upload_to_price_on_sqlite(tmp_path):
         body, content_type = _multipart("ring.stl", cube_stl(10))
         _call(base, "POST", f"/api/v1/shop/orders/{order['id']}/model/", "customer", body, content_type)
         status, submitted = _call(base, "POST", f"/api/v1/shop/orders/{order['id']}/submit/", "customer")
-        _wait_for_span(tmp_path / "recent-spans.sqlite3", "run/mes.price_order")  # for the support console
+        # for the support console
+        _wait_for_span(tmp_path / "recent-spans.sqlite3", f"run/{PriceRequested.name}")
     output = (tmp_path / "demo.log").read_text(errors="replace")
 
     assert status == 202
@@ -155,7 +157,7 @@ def test_simulated_orders_go_through_the_served_demo_and_their_traces_reach_its_
     assert f"4 abandoned_model model_not_watertight {base}/support/orders/4/" in run.stdout
     assert "100%" in run.stderr and "INFO" not in run.stderr + run.stdout  # a progress bar, no log lines
     assert statuses == {1: "CLOSED", 2: "CLOSED", 3: "CLOSED", 4: "CANCELLED"}
-    assert "run/mes.price_order" in journey and "model_not_watertight" in journey
+    assert f"run/{PriceRequested.name}" in journey and "model_not_watertight" in journey
     assert "Trace not found" not in journey
 
 

@@ -10,8 +10,9 @@ import functools
 from celery import signals as celery_signals
 
 from jewelry.api import request_refused
+from jewelry.contracts import CONTRACTS
 from jewelry.lifecycle import order_status_changed
-from jewelry.messaging import ROUTES, destination_name
+from jewelry.messaging import destination_name
 from jewelry.trace_context import publish_failed
 from tracing import attributes as A
 from tracing import logs, record
@@ -48,7 +49,8 @@ def _messaging_attributes(task_name: str, operation: str, exchange: str, routing
     The message id is not here: the Celery instrumentation puts it on both spans itself.
     Bounded: the topology has a few routes; a cache miss only costs the making.
     """
-    route = ROUTES.get(task_name)
+    contract = CONTRACTS.get(task_name)
+    route = contract.route if contract else None
     exchange = exchange or (route.exchange if route else "")
     routing_key = routing_key or (route.routing_key if route else "")
     attributes = {

@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from jewelry.contracts import OrderPriced, PriceRequested, PricingFailed
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes.models import MesOutbox
@@ -20,9 +21,9 @@ from tracing import attributes as A
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.backbone,
               pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
-PRICE = "apply_async/mes.price_order"
-PRICED_RUN = "run/shop.record_price"
-REFUSED_RUN = "run/shop.record_pricing_failure"
+PRICE = f"apply_async/{PriceRequested.name}"
+PRICED_RUN = f"run/{OrderPriced.name}"
+REFUSED_RUN = f"run/{PricingFailed.name}"
 CLOSE = "POST api/v1/crm/orders/<id:order_id>/close/"
 OPERATOR_STEPS = ("take", "complete", "packaging", "ship")
 
@@ -85,7 +86,7 @@ def test_an_order_to_closed_and_a_pricing_failure_are_read_back_from_jaeger(
     # Jaeger's storage model has no arrays: a list attribute comes back as its JSON text.
     assert json.loads(pricing.attributes[A.MODEL_BBOX]) == pytest.approx([10.0, 10.0, 10.0])
     # Message id, topic and queue, as sent and as consumed.
-    request_id = str(ShopOutbox.objects.get(order_id=closed, task_name="mes.price_order").id)
+    request_id = str(ShopOutbox.objects.get(order_id=closed, task_name=PriceRequested.name).id)
     assert messaging(pricing) == rabbitmq("process", "mes.order.submitted", "mes.orders", request_id)
     assert messaging(publish) == rabbitmq("send", "mes.order.submitted", "mes.orders", request_id)
 
@@ -96,7 +97,7 @@ def test_an_order_to_closed_and_a_pricing_failure_are_read_back_from_jaeger(
         "ERROR", "model_not_watertight")
     assert refused_pricing.attributes[A.ERROR_MESSAGE] == refused_pricing.status_message != ""
     assert one(failure, REFUSED_RUN).attributes[A.ERROR_TYPE] == "model_not_watertight"
-    refusal_id = str(MesOutbox.objects.get(order_id=failed, task_name="shop.record_pricing_failure").id)
+    refusal_id = str(MesOutbox.objects.get(order_id=failed, task_name=PricingFailed.name).id)
     assert one(failure, REFUSED_RUN).attributes[A.MESSAGING_MESSAGE_ID] == refusal_id
 
     # Nothing personal arrived in Jaeger.

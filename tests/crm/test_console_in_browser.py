@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
+from jewelry.contracts import PriceRequested, PricingFailed
 from jewelry.sample_models import cube_stl
 from tests.processes import broker_url, free_port, purge_queues, wait_until
 
@@ -228,7 +229,7 @@ def test_support_follows_a_closed_and_a_failed_order_in_the_browser_and_a_custom
     assert len(durations) == 10 and all(DURATION.match(text) for text in durations[:-1]), durations
     assert durations[-1] == "final"  # CLOSED has no duration: the clock stopped
     assert {"alexandrite-web", "alexandrite-worker"} <= shown
-    assert page.locator("details.span", has_text="run/mes.price_order").count() >= 1
+    assert page.locator("details.span", has_text=f"run/{PriceRequested.name}").count() >= 1
     who = page.inner_text("#who")
     assert "Jane Roe" in who and "jane.roe@example.org" in who and "Marta Silva" in who  # seed_demo's people
     assert "Nothing: CLOSED is final" in page.inner_text("#next")
@@ -252,9 +253,10 @@ def test_support_follows_a_closed_and_a_failed_order_in_the_browser_and_a_custom
     assert "Waiting for the customer to upload a new file" in page.inner_text("#next")
     failing = page.locator("details.span.failed")
     assert failing.count() == 1 and "alexandrite-worker" in failing.first.locator(".service").inner_text()
-    assert "run/mes.price_order" in failing.first.locator("summary").inner_text()  # not the shop's record of it
+    summary = failing.first.locator("summary").inner_text()
+    assert f"run/{PriceRequested.name}" in summary  # not the shop's record of it
     assert page.locator(".trace-row .mark-span.failed").count() == 1
-    assert "shop.record_pricing_failure" in page.inner_text("table.messages")  # MES's report
+    assert PricingFailed.name in page.inner_text("table.messages")  # MES's report
     failing.first.locator("summary").click()  # unfold its attributes
     attributes = failing.first.locator("dl.attributes")
     assert attributes.is_visible() and "model_not_watertight" in attributes.inner_text()

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from crm import timeline as timeline_module
 from crm.timeline import Axis, span_marks
+from jewelry.contracts import PriceRequested, PricingFailed
 from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
 from shop.models import Order, OrderStatusChange
@@ -333,10 +334,10 @@ def _with_the_shops_report(document: dict) -> dict:
              {"key": "messaging.message.id", "value": {"stringValue": "9a7e"}}]
     worker += [
         {"traceId": TRACE_ID, "spanId": "b1b2b3b4b5b6b7b8", "parentSpanId": WORKER_RUN,
-         "name": "apply_async/shop.record_pricing_failure", "kind": 4, "startTimeUnixNano": str(START + 80_000_000),
+         "name": f"apply_async/{PricingFailed.name}", "kind": 4, "startTimeUnixNano": str(START + 80_000_000),
          "endTimeUnixNano": str(START + 82_000_000), "attributes": error[1:], "status": {}},
         {"traceId": TRACE_ID, "spanId": "c1c2c3c4c5c6c7c8", "parentSpanId": "b1b2b3b4b5b6b7b8",
-         "name": "run/shop.record_pricing_failure", "kind": 5, "startTimeUnixNano": str(START + 95_000_000),
+         "name": f"run/{PricingFailed.name}", "kind": 5, "startTimeUnixNano": str(START + 95_000_000),
          "endTimeUnixNano": str(START + 99_000_000), "attributes": error,
          "status": {"code": 2, "message": "The model is not closed."}},
     ]
@@ -355,11 +356,11 @@ def test_a_failed_pricing_is_flagged_once_where_it_happened_and_mes_report_is_a_
     assert page.count('<span class="mark" title="failed here">') == 1
     assert page.count('class="mark-span consumer alexandrite-worker failed"') == 1
     failed = page.split('class="span consumer failed"')
-    assert len(failed) == 2 and "run/mes.price_order" in failed[1].split("</summary>")[0]
+    assert len(failed) == 2 and f"run/{PriceRequested.name}" in failed[1].split("</summary>")[0]
     report = page.split('id="span-c1c2c3c4c5c6c7c8"')[1].split("</summary>")[0]
     assert "reports the error" in report and "failed" not in report
     messages = page.split('class="messages"')[1].split("</table>")[0]
-    assert "shop.record_pricing_failure" in messages and "9a7e" in messages and "refused" in messages
+    assert PricingFailed.name in messages and "9a7e" in messages and "refused" in messages
     assert ">unset<" not in page  # a status is shown only where it says something
 
 

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from jewelry.contracts import RelayMesOutbox, RelayShopOutbox
 from tests.otlp_receiver import OtlpReceiver
 from tests.processes import VENV_BIN, broker_url, purge_queues, wait_until
 
@@ -32,6 +33,7 @@ def test_a_running_beat_publishes_traced_producer_spans(tmp_path):
     published = [s for s in spans if s.name.startswith("apply_async/")]
     assert {s.service_name for s in published} == {"alexandrite-beat"}
     assert {s.kind for s in published} == {"PRODUCER"}  # span_kind="SPAN_KIND_PRODUCER" in span metrics
-    assert any(s.name in ("apply_async/shop.relay_outbox", "apply_async/mes.relay_outbox") for s in published)
+    relays = (f"apply_async/{RelayShopOutbox.name}", f"apply_async/{RelayMesOutbox.name}")
+    assert any(s.name in relays for s in published)
     wait_until(lambda: list(tmp_path.glob("celerybeat-schedule*")), timeout=5,
                message="beat's schedule file in ALEXANDRITE_VAR_DIR")

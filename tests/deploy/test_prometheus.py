@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from jewelry.contracts import PriceRequested
+
 from .alerting import ALERTMANAGER_CONFIG, render_alertmanager_config
 from .conftest import DEPLOY, TRACING_SERVICES, load_yaml, require_tool
 from .metric_names import known_metric_names, metric_names
@@ -63,7 +65,7 @@ def test_every_alert_has_a_unit_test_that_sees_it_fire(alert_rules):
 def test_alerts_cover_what_the_issue_asks_for(alert_rules):
     exprs = {rule["alert"]: rule["expr"] for rule in _alerts(alert_rules)}
     assert "STATUS_CODE_ERROR" in exprs["AlexandriteHighErrorRate"]
-    assert 'span_name="run/mes.price_order"' in exprs["AlexandritePricingSlow"]
+    assert f'span_name="run/{PriceRequested.name}"' in exprs["AlexandritePricingSlow"]
     assert 'order_status="SUBMITTED"' in exprs["AlexandriteSubmittedOrdersNotPriced"]
     assert "alexandrite_orders_stuck" in exprs["AlexandriteOrdersStuck"]
     pipeline = " ".join(exprs.values())

@@ -4,6 +4,13 @@ trace (with its SQL), and the attributes support needs to follow the order."""
 
 import pytest
 
+from jewelry.contracts import (
+    ManufacturingApproved,
+    ManufacturingProgressed,
+    OrderPriced,
+    PriceRequested,
+    PricingFailed,
+)
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes.models import ManufacturingJob, MesOutbox
@@ -26,12 +33,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.services,
               pytest.mark.django_db(databases=["default", "mes"], transaction=True)]
 
 APPROVE = "POST api/v1/crm/orders/<id:order_id>/approve/"
-PRICE = "apply_async/mes.price_order"
-PRICED, PRICED_RUN = "apply_async/shop.record_price", "run/shop.record_price"
-REFUSED, REFUSED_RUN = "apply_async/shop.record_pricing_failure", "run/shop.record_pricing_failure"
-APPROVAL, APPROVAL_RUN = "apply_async/mes.approve_manufacturing", "run/mes.approve_manufacturing"
-PROGRESS = "apply_async/shop.record_manufacturing_progress"
-PROGRESS_RUN = "run/shop.record_manufacturing_progress"
+PRICE = f"apply_async/{PriceRequested.name}"
+PRICED, PRICED_RUN = f"apply_async/{OrderPriced.name}", f"run/{OrderPriced.name}"
+REFUSED, REFUSED_RUN = f"apply_async/{PricingFailed.name}", f"run/{PricingFailed.name}"
+APPROVAL, APPROVAL_RUN = f"apply_async/{ManufacturingApproved.name}", f"run/{ManufacturingApproved.name}"
+PROGRESS = f"apply_async/{ManufacturingProgressed.name}"
+PROGRESS_RUN = f"run/{ManufacturingProgressed.name}"
 OPERATOR_STEPS = [
     ("take", S.MANUFACTURING_APPROVED, S.MANUFACTURING_STARTED),
     ("complete", S.MANUFACTURING_STARTED, S.MANUFACTURING_COMPLETED),
@@ -83,7 +90,7 @@ def test_submit_trace_holds_the_mes_pricing_and_its_sql_across_the_queue(app, ca
         A.ORDER_STATUS: S.SUBMITTED, A.USER_ID: customer.pk, A.USER_ROLES: ["customer"]}
     assert transitions(submit) == [(S.FILE_UPLOADED, S.SUBMITTED)]
     # The message, published by the request after commit, consumed by the MES worker.
-    price_request = message_id(ShopOutbox, order_id, "mes.price_order")
+    price_request = message_id(ShopOutbox, order_id, PriceRequested.name)
     assert (publish.kind, publish.service_name, publish.parent_span_id) == (
         "PRODUCER", WEB_SERVICE, submit.span_id)
     assert messaging(publish) == rabbitmq("send", "mes.order.submitted", "mes.orders", price_request)
@@ -102,7 +109,7 @@ def test_submit_trace_holds_the_mes_pricing_and_its_sql_across_the_queue(app, ca
     assert submit.attributes[A.DB_DEFAULT_STATEMENTS] > 0
     assert not [span for span in children(trace, pricing) if span.attributes.get(A.DB_SYSTEM)]
     # The price travels back to the shop, still in the same trace.
-    price_report = message_id(MesOutbox, order_id, "shop.record_price")
+    price_report = message_id(MesOutbox, order_id, OrderPriced.name)
     assert (report.parent_span_id, applied.parent_span_id) == (pricing.span_id, report.span_id)
     assert messaging(applied) == rabbitmq("process", "shop.order.priced", "shop.events", price_report)
     assert transitions(applied) == [(S.SUBMITTED, S.PRICE_CALCULATED)]
@@ -123,7 +130,7 @@ def test_approval_trace_holds_the_seller_and_the_mes_job_release(app, caller, ot
     assert (approve.attributes[A.USER_ID], approve.attributes[A.USER_ROLES]) == (seller.pk, ["seller"])
     assert (approve.attributes[A.ORDER_CUSTOMER_ID], transitions(approve)) == (customer.pk, [move])
     assert (publish.parent_span_id, release.parent_span_id) == (approve.span_id, publish.span_id)
-    approval = message_id(ShopOutbox, order_id, "mes.approve_manufacturing")
+    approval = message_id(ShopOutbox, order_id, ManufacturingApproved.name)
     assert messaging(publish) == rabbitmq("send", "mes.order.approved", "mes.orders", approval)
     assert messaging(release) == rabbitmq("process", "mes.order.approved", "mes.orders", approval)
     assert (release.service_name, release.attributes[A.ORDER_ID], transitions(release)) == (

@@ -1,11 +1,12 @@
 """Reading what the OTLP receiver got: one business flow's trace, its spans and how they nest."""
 
+from jewelry.contracts import PriceRequested
 from tests.otlp_receiver import ReceivedSpan
 from tracing import attributes as A
 
 TRACE_TIMEOUT = 30
 SUBMIT = "POST api/v1/shop/orders/<id:order_id>/submit/"
-PRICE_RUN = "run/mes.price_order"
+PRICE_RUN = f"run/{PriceRequested.name}"
 
 
 def _trace_about(spans: list[ReceivedSpan], root: str, order_id: int) -> list[ReceivedSpan]:

@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm.models import OrderNote
+from jewelry.contracts import OrderPriced
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl, zip_package
 from mes.models import ManufacturingJob, MesOutbox
@@ -139,7 +140,7 @@ def test_models_only_pricing_can_find_broken_are_refused_by_pricing_and_nothing_
         assert order.error_code.startswith("model_") and order.error_message, (name, order.error_code)
         job = ManufacturingJob.objects.get(order_id=order_id)
         assert (job.stage, job.price, job.volume_mm3) == (S.SUBMITTED, None, None), name
-        assert not MesOutbox.objects.filter(order_id=order_id, task_name="shop.record_price").exists()
+        assert not MesOutbox.objects.filter(order_id=order_id, task_name=OrderPriced.name).exists()
 
 
 # --- request bodies ------------------------------------------------------------------------

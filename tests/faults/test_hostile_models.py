@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from jewelry.contracts import OrderPriced, PriceRequested
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes import services
@@ -75,7 +76,7 @@ def assert_nothing_priced(order_id: int) -> None:
     order, job = Order.objects.get(pk=order_id), ManufacturingJob.objects.get(order_id=order_id)
     assert (order.status, order.price, job.stage, job.price, job.volume_mm3) == (
         S.SUBMITTED, None, S.SUBMITTED, None, None)
-    assert not MesOutbox.objects.filter(order_id=order_id, task_name="shop.record_price").exists()
+    assert not MesOutbox.objects.filter(order_id=order_id, task_name=OrderPriced.name).exists()
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_component_bomb_is_refused_as_too_complex_before_the_work_in_bounded_tim
     assert peak_rss_mb(worker.child_pid) - before < MEMORY_GROWTH_BOUND_MB
     assert_nothing_priced(order_id)
     assert worker.children() == [worker.child_pid]  # the pool child survived it
-    assert task_log_count(worker, "mes.price_order", price_request_id(order_id), "succeeded") == 1
+    assert task_log_count(worker, PriceRequested.name, price_request_id(order_id), "succeeded") == 1
 
 
 def test_zip_bomb_upload_is_refused_by_gunicorn_in_bounded_memory_and_nothing_is_stored(
@@ -177,7 +178,7 @@ def _pricing_that_never_ends(shop, order_id: int) -> None:
 def test_pricing_out_of_time_ends_as_a_recorded_refusal(customer, deaf, logged):
     purge_queues()
     env = process_env(**PRODUCTION, OUTBOX_RELAY_GRACE_SECONDS=0,
-                      TASK_TIME_LIMITS_SECONDS="mes.price_order=1:3")
+                      TASK_TIME_LIMITS_SECONDS=f"{PriceRequested.name}=1:3")
     with celery_worker(env=env) as worker, gunicorn_server(env=env, workers=1) as web, publishing_to():
         shop = shop_session(web, customer)
         order_id = new_order(shop)

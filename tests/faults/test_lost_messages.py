@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from jewelry.contracts import CheckStuckOrders, OrderPriced
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.messaging import SHOP_QUEUE
 from jewelry.sample_models import cube_stl
@@ -48,9 +49,9 @@ def test_price_lost_between_mes_and_the_shop_is_sent_again_and_recorded(api, cus
             worker_log = worker.log()
     assert (str(order.price), order.stuck_since) == ("1081.00", None)
     assert OrderStatusChange.objects.filter(order_id=order_id, to_status=S.PRICE_CALCULATED).count() == 1
-    [answer] = MesOutbox.objects.filter(order_id=order_id, task_name="shop.record_price")
+    [answer] = MesOutbox.objects.filter(order_id=order_id, task_name=OrderPriced.name)
     assert answer.attempts == 2  # sent at pricing, and again by MES's side of the detector
-    assert "mes.check_stuck_orders" in worker_log
+    assert CheckStuckOrders.name in worker_log
 
 
 def test_traffic_generator_drives_orders_through_real_workers(live_server):

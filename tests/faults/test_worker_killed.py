@@ -9,6 +9,7 @@ import os
 
 import pytest
 
+from jewelry.contracts import OrderPriced, PriceRequested
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes.models import ManufacturingJob, MesOutbox
@@ -39,11 +40,11 @@ def test_worker_killed_while_pricing_gets_the_message_again_and_prices_once(api,
                    message=lambda: f"the order to be priced after the kill; worker log:\n{worker.log()}")
         log = worker.log()
 
-    task_id = str(ShopOutbox.objects.get(order_id=order_id, task_name="mes.price_order").pk)
+    task_id = str(ShopOutbox.objects.get(order_id=order_id, task_name=PriceRequested.name).pk)
     assert f"pid:{killed} exited with 'signal 9 (SIGKILL)'" in log
-    assert log.count(f"Task mes.price_order[{task_id}] received") == 2  # delivered, then redelivered
+    assert log.count(f"Task {PriceRequested.name}[{task_id}] received") == 2  # delivered, then redelivered
     assert OrderStatusChange.objects.filter(order_id=order_id, to_status=S.PRICE_CALCULATED).count() == 1
-    assert MesOutbox.objects.filter(order_id=order_id, task_name="shop.record_price").count() == 1
+    assert MesOutbox.objects.filter(order_id=order_id, task_name=OrderPriced.name).count() == 1
     assert str(Order.objects.get(pk=order_id).price) == "1081.00"
 
 
@@ -69,9 +70,9 @@ def test_a_model_that_kills_every_worker_is_refused_after_the_crash_limit(api, c
                    message=lambda: f"the order to be refused; worker log:\n{worker.log()}")
         log = worker.log()
 
-    task_id = str(ShopOutbox.objects.get(order_id=order_id, task_name="mes.price_order").pk)
-    assert log.count(f"Task mes.price_order[{task_id}] received") == 3  # two deaths, then the refusal
-    assert f"Task mes.price_order[{task_id}] succeeded" in log  # the third delivery ends it: acknowledged
+    task_id = str(ShopOutbox.objects.get(order_id=order_id, task_name=PriceRequested.name).pk)
+    assert log.count(f"Task {PriceRequested.name}[{task_id}] received") == 3  # two deaths, then the refusal
+    assert f"Task {PriceRequested.name}[{task_id}] succeeded" in log  # the third delivery ends it: acked
     order, job = Order.objects.get(pk=order_id), ManufacturingJob.objects.get(order_id=order_id)
     assert (order.status, order.price, job.unfinished_pricing_runs) == (S.SUBMITTED, None, 0)
     assert "stopped the MES worker 2 times" in order.error_message

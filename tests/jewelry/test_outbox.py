@@ -8,15 +8,15 @@ from kombu import Connection
 from opentelemetry import trace
 
 from jewelry import outbox
-from jewelry.messaging import QUEUES, route_for
+from jewelry.contracts import PriceRequested
+from jewelry.messaging import QUEUES
 from shop.models import ShopOutbox
 from tests.processes import broker_url, publishing_to, purge_queues
 from tests.tracing.helpers import one, trace_id
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
-TASK = "mes.price_order"
-PAYLOAD = {"order_id": 7, "customer_id": 1, "metal": "gold_18k", "model_key": "models/7.stl"}
+MESSAGE = PriceRequested(order_id=7, customer_id=1, metal="gold_18k", model_key="models/7.stl")
 UNREACHABLE_BROKER = "amqp://guest:guest@127.0.0.1:1//"
 
 
@@ -25,7 +25,7 @@ def queue():
     """The price request's queue on the real broker, empty; what the test published, by message id."""
     purge_queues()
     with publishing_to():
-        yield _Queue(route_for(TASK).queue)
+        yield _Queue(MESSAGE.route.queue)
     purge_queues()
 
 
@@ -44,7 +44,7 @@ class _Queue:
 
 
 def enqueue() -> ShopOutbox:
-    return outbox.enqueue(ShopOutbox, task_name=TASK, order_id=PAYLOAD["order_id"], payload=PAYLOAD)
+    return outbox.enqueue(ShopOutbox, MESSAGE)
 
 
 def test_a_committed_message_is_published_once_after_the_commit(queue):
@@ -93,7 +93,7 @@ def test_the_row_keeps_the_writers_trace_context_and_its_publish_joins_that_trac
 
     outbox.relay_pending(ShopOutbox, older_than_seconds=0)  # later, outside any trace
 
-    publish = one(spans.get_finished_spans(), f"apply_async/{TASK}")
+    publish = one(spans.get_finished_spans(), f"apply_async/{MESSAGE.name}")
     assert trace_id(publish) == trace_id(request)
     assert publish.parent.span_id == request.context.span_id
     assert trace.get_current_span() is trace.INVALID_SPAN  # the row's context did not stay attached

@@ -10,7 +10,7 @@ from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes import geometry
 from mes.models import ManufacturingJob
-from mes.tasks import price_order
+from mes.tasks import on_price_requested
 from shop.models import Order
 from tests.flows import created_order, upload
 
@@ -25,7 +25,8 @@ def submitted_without_pricing(api, customer, monkeypatch):
     order_id = created_order(shop)
     assert upload(shop, order_id, cube_stl(10)).status_code == 200
     with monkeypatch.context() as patch:
-        patch.setattr(price_order, "apply_async", lambda *args, **kwargs: None)  # the message is "in flight"
+        # the message is "in flight"
+        patch.setattr(on_price_requested, "apply_async", lambda *args, **kwargs: None)
         assert shop.post(f"/api/v1/shop/orders/{order_id}/submit/").status_code == 202
     order = Order.objects.get(pk=order_id)
     ManufacturingJob.objects.create(order_id=order.pk, customer_id=customer.pk, metal=order.metal,
@@ -34,8 +35,8 @@ def submitted_without_pricing(api, customer, monkeypatch):
 
 
 def _redeliver(order: Order):
-    return price_order.delay(order_id=order.pk, customer_id=order.customer_id, metal=order.metal,
-                      model_key=order.model_file.name)
+    return on_price_requested.delay(order_id=order.pk, customer_id=order.customer_id, metal=order.metal,
+                                     model_key=order.model_file.name)
 
 
 def test_at_the_limit_the_order_is_refused_with_its_own_code(submitted_without_pricing, settings):

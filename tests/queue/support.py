@@ -1,5 +1,6 @@
 """What the queue tests ask of the database and of a worker's log while messages are in flight."""
 
+from jewelry.contracts import PriceRequested
 from shop.models import Order, ShopOutbox
 from tests.processes import wait_until
 
@@ -12,7 +13,7 @@ def wait_for_order(worker, order_id: int, **lookup) -> Order:
 
 def price_request_id(order_id: int) -> str:
     """The id of the shop's price request for the order: message id and Celery task id alike."""
-    return str(ShopOutbox.objects.get(order_id=order_id, task_name="mes.price_order").id)
+    return str(ShopOutbox.objects.get(order_id=order_id, task_name=PriceRequested.name).id)
 
 
 def task_log_count(worker, task_name: str, task_id: str, event: str = "received") -> int:

@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 
+from jewelry.contracts import PriceRequested
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.messaging import retry_backoff
 from jewelry.sample_models import cube_stl
@@ -27,7 +28,7 @@ def test_storage_failure_is_retried_with_backoff_until_the_order_is_priced(api, 
         order_id = submitted_order(api(customer), cube_stl(10))
         task_id = price_request_id(order_id)
         # The first retry waits 2 s, the next ones 4, 8, 16... (capped at 300 s).
-        wait_until(lambda: task_log_count(worker, "mes.price_order", task_id, "retry: Retry in 2s"),
+        wait_until(lambda: task_log_count(worker, PriceRequested.name, task_id, "retry: Retry in 2s"),
                    message=lambda: f"the first retry; worker log:\n{worker.log()}")
         mount.unlink()
         mount.symlink_to(settings.MEDIA_ROOT)  # the mount is back

@@ -7,6 +7,7 @@ from django.db import transaction
 from kombu import Connection
 
 from jewelry import outbox
+from jewelry.contracts import PriceRequested
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.messaging import MES_QUEUE, QUEUES
 from jewelry.roles import Role
@@ -27,9 +28,8 @@ class ChangeFailed(Exception):
 
 
 def enqueue_price_request(order_id: int):
-    return outbox.enqueue(ShopOutbox, task_name="mes.price_order", order_id=order_id,
-                          payload={"order_id": order_id, "customer_id": 1, "metal": "gold_18k",
-                                   "model_key": f"models/1/{order_id}/ring.stl"})
+    return outbox.enqueue(ShopOutbox, PriceRequested(order_id=order_id, customer_id=1, metal="gold_18k",
+                                                     model_key=f"models/1/{order_id}/ring.stl"))
 
 
 def test_message_written_in_a_rolled_back_transaction_is_never_published(broker):
@@ -50,7 +50,7 @@ def test_order_submitted_while_the_broker_is_down_is_priced_after_the_relay(api,
     with publishing_to(UNREACHABLE_BROKER):
         order_id = submitted_order(api(customer), cube_stl(10))  # asserts 202 Accepted
 
-    message = ShopOutbox.objects.get(order_id=order_id, task_name="mes.price_order")
+    message = ShopOutbox.objects.get(order_id=order_id, task_name=PriceRequested.name)
     assert (message.sent_at, message.attempts) == (None, 1)
     assert message.last_error
     assert Order.objects.get(pk=order_id).status == S.SUBMITTED
@@ -75,7 +75,7 @@ def test_published_message_carries_ids_and_no_personal_data(api, make_user, brok
         message = queue.get(no_ack=True)
 
     assert message is not None, "submitting published nothing"
-    assert message.headers["task"] == "mes.price_order"
+    assert message.headers["task"] == PriceRequested.name
     assert message.headers["id"] == price_request_id(order_id)
     _, kwargs, _ = json.loads(message.body)
     assert set(kwargs) == {"order_id", "customer_id", "metal", "model_key", "model_format", "submission"}

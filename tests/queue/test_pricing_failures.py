@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.storage import default_storage
 
+from jewelry.contracts import PriceRequested
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from shop.models import Order
@@ -36,5 +37,5 @@ def test_unpriceable_models_end_with_an_error_on_the_order_after_one_attempt(
         mes = api(operator).get(f"/api/v1/mes/orders/{order_id}/").json()
         assert (mes["status"], mes["error_code"]) == (S.SUBMITTED, code)
         task_id = price_request_id(order_id)
-        assert task_log_count(worker, "mes.price_order", task_id, "received") == 1
-        assert task_log_count(worker, "mes.price_order", task_id, "retry") == 0
+        assert task_log_count(worker, PriceRequested.name, task_id, "received") == 1
+        assert task_log_count(worker, PriceRequested.name, task_id, "retry") == 0

@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from jewelry import outbox
+from jewelry.contracts import CONTRACTS, OrderPriced, PriceRequested
 from jewelry.lifecycle import OrderStatus as S
-from jewelry.messaging import ROUTES
 from jewelry.sample_models import cube_stl
 from mes.models import ManufacturingJob, MesOutbox
 from shop.models import Order, ShopOutbox
@@ -63,7 +63,7 @@ def test_worker_acknowledges_late_and_prefetches_one_message(worker, broker):
     assert (conf["CELERY_TASK_ACKS_LATE"], conf["CELERY_TASK_REJECT_ON_WORKER_LOST"]) == (True, True)
     assert conf["CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS"] is True
     assert stats["prefetch_count"] == 1  # one worker process, multiplier 1
-    for task_name in ROUTES.keys() & broker.tasks.keys():
+    for task_name in CONTRACTS.keys() & broker.tasks.keys():
         task = broker.tasks[task_name]
         assert (task_name, task.acks_late, task.reject_on_worker_lost) == (task_name, True, True)
 
@@ -75,19 +75,19 @@ def test_messages_of_a_whole_pricing_carry_only_allowed_fields(api, customer, wo
     payloads = [row.payload for model in (ShopOutbox, MesOutbox) for row in model.objects.all()]
 
     assert {row.task_name for model in (ShopOutbox, MesOutbox) for row in model.objects.all()} == {
-        "mes.price_order", "shop.record_price"}
+        PriceRequested.name, OrderPriced.name}
     assert all(set(payload) <= ALLOWED_PAYLOAD_FIELDS for payload in payloads), payloads
 
 
 def test_redelivered_messages_change_nothing_twice(api, customer, seller, worker):
     order_id = submitted_order(api(customer), cube_stl(10))
     wait_for_order(worker, order_id, status=S.PRICE_CALCULATED)
-    price_request = ShopOutbox.objects.get(order_id=order_id, task_name="mes.price_order")
-    price_report = MesOutbox.objects.get(order_id=order_id, task_name="shop.record_price")
+    price_request = ShopOutbox.objects.get(order_id=order_id, task_name=PriceRequested.name)
+    price_report = MesOutbox.objects.get(order_id=order_id, task_name=OrderPriced.name)
 
     # The broker delivers both messages again (same message id, same body).
     assert outbox.dispatch(price_request) and outbox.dispatch(price_report)
-    for task_name, row in (("mes.price_order", price_request), ("shop.record_price", price_report)):
+    for task_name, row in ((PriceRequested.name, price_request), (OrderPriced.name, price_report)):
         wait_until(lambda: task_log_count(worker, task_name, str(row.id), "succeeded") == 2,
                    message=lambda: f"the redelivered {task_name} to run; worker log:\n{worker.log()}")
 
@@ -103,6 +103,6 @@ def test_redelivered_messages_change_nothing_twice(api, customer, seller, worker
                                                        stage=S.MANUFACTURING_APPROVED).exists(),
                message=lambda: f"MES to accept the approval; worker log:\n{worker.log()}")
     assert outbox.dispatch(price_report)
-    wait_until(lambda: task_log_count(worker, "shop.record_price", str(price_report.id), "succeeded") == 3,
-               message=lambda: f"the third shop.record_price to run; worker log:\n{worker.log()}")
+    wait_until(lambda: task_log_count(worker, OrderPriced.name, str(price_report.id), "succeeded") == 3,
+               message=lambda: f"the third {OrderPriced.name} to run; worker log:\n{worker.log()}")
     assert Order.objects.get(pk=order_id).status == S.MANUFACTURING_APPROVED

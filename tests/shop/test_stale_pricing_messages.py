@@ -13,6 +13,7 @@ from django.utils import timezone
 from opentelemetry import trace
 
 from jewelry.celery import app as celery_app
+from jewelry.contracts import OrderPriced, PriceRequested, PricingFailed
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.messaging import PRICE_REQUEST_NOT_RECEIVED
 from jewelry.sample_models import cube_stl
@@ -54,8 +55,8 @@ def resubmit(shop, order_id: int, model: bytes) -> int:
 def refused_then_resubmitted(shop) -> int:
     """A's refusal recorded, then model B uploaded and submitted; B's price request not delivered yet."""
     order_id = submitted_order(shop, OPEN_MESH)
-    deliver(sent(ShopOutbox, order_id, "mes.price_order")[0])
-    deliver(sent(MesOutbox, order_id, "shop.record_pricing_failure")[0])
+    deliver(sent(ShopOutbox, order_id, PriceRequested.name)[0])
+    deliver(sent(MesOutbox, order_id, PricingFailed.name)[0])
     assert Order.objects.get(pk=order_id).error_code
     assert resubmit(shop, order_id, MODEL_B) == 200
     return order_id
@@ -83,7 +84,7 @@ def test_refusal_of_an_earlier_model_delivered_again_while_the_next_is_priced_ch
     shop = api(customer)
     with publishing_to(UNREACHABLE_BROKER):
         order_id = refused_then_resubmitted(shop)
-        [refusal_of_a] = sent(MesOutbox, order_id, "shop.record_pricing_failure")
+        [refusal_of_a] = sent(MesOutbox, order_id, PricingFailed.name)
 
         deliver(refusal_of_a)  # the campaign's duplicate, while MES prices B
         deliver(refusal_of_a)
@@ -92,8 +93,8 @@ def test_refusal_of_an_earlier_model_delivered_again_while_the_next_is_priced_ch
         assert (order.status, order.error_code) == (S.SUBMITTED, "")  # still waiting for B's price
         assert ignored_events(spans) == [(1, 2), (1, 2)]
         assert resubmit(shop, order_id, MODEL_C) == 409  # still being priced: no model C
-        deliver(sent(ShopOutbox, order_id, "mes.price_order")[-1])
-        deliver(sent(MesOutbox, order_id, "shop.record_price")[-1])
+        deliver(sent(ShopOutbox, order_id, PriceRequested.name)[-1])
+        deliver(sent(MesOutbox, order_id, OrderPriced.name)[-1])
 
     order = Order.objects.get(pk=order_id)
     assert (order.status, str(order.price)) == (S.PRICE_CALCULATED, PRICE_OF_B)
@@ -111,9 +112,9 @@ def customer_moved_on_to_c(shop, *, mes_prices_b_meanwhile: bool) -> int:
     takes it for a refusal of B, and the customer uploads and submits C, while MES prices B
     (its answer not delivered yet) or before B's request reached MES."""
     order_id = refused_then_resubmitted(shop)
-    deliver(legacy_refusal(sent(MesOutbox, order_id, "shop.record_pricing_failure")[0]))
+    deliver(legacy_refusal(sent(MesOutbox, order_id, PricingFailed.name)[0]))
     if mes_prices_b_meanwhile:
-        deliver(sent(ShopOutbox, order_id, "mes.price_order")[1])
+        deliver(sent(ShopOutbox, order_id, PriceRequested.name)[1])
         assert ManufacturingJob.objects.get(order_id=order_id).stage == S.PRICE_CALCULATED
     assert resubmit(shop, order_id, MODEL_C) == 200
     return order_id
@@ -123,15 +124,15 @@ def test_price_of_an_earlier_model_late_and_twice_is_ignored_and_the_new_model_i
     shop = api(customer)
     with publishing_to(UNREACHABLE_BROKER):
         order_id = customer_moved_on_to_c(shop, mes_prices_b_meanwhile=True)
-        request_b, request_c = sent(ShopOutbox, order_id, "mes.price_order")[1:]
-        [price_of_b] = sent(MesOutbox, order_id, "shop.record_price")
+        request_b, request_c = sent(ShopOutbox, order_id, PriceRequested.name)[1:]
+        [price_of_b] = sent(MesOutbox, order_id, OrderPriced.name)
 
         deliver(price_of_b)  # MES finished B after C was submitted
         assert Order.objects.get(pk=order_id).status == S.SUBMITTED  # B's price is not C's
         deliver(request_c)  # priced for B, yet C is priced
         deliver(request_c)
         deliver(request_b)  # again, and about submission 2: nothing happens
-        price_of_c = sent(MesOutbox, order_id, "shop.record_price")[-1]
+        price_of_c = sent(MesOutbox, order_id, OrderPriced.name)[-1]
         for message in (price_of_c, price_of_b, price_of_c, price_of_b):
             deliver(message)
 
@@ -139,7 +140,7 @@ def test_price_of_an_earlier_model_late_and_twice_is_ignored_and_the_new_model_i
     assert (order.status, order.submission) == (S.PRICE_CALCULATED, 3)
     assert str(order.price) != PRICE_OF_B
     holds_its_models_price(order)
-    assert len(sent(MesOutbox, order_id, "shop.record_price")) == 2  # B once, C once
+    assert len(sent(MesOutbox, order_id, OrderPriced.name)) == 2  # B once, C once
     assert (2, 3) in ignored_events(spans)
 
 
@@ -147,11 +148,11 @@ def test_price_requests_out_of_order_price_the_last_submitted_model(api, custome
     shop = api(customer)
     with publishing_to(UNREACHABLE_BROKER):
         order_id = customer_moved_on_to_c(shop, mes_prices_b_meanwhile=False)
-        request_b, request_c = sent(ShopOutbox, order_id, "mes.price_order")[1:]
+        request_b, request_c = sent(ShopOutbox, order_id, PriceRequested.name)[1:]
 
         deliver(request_c)
         deliver(request_b)  # arrives after C's: ignored, B is never priced
-        for message in sent(MesOutbox, order_id, "shop.record_price"):
+        for message in sent(MesOutbox, order_id, OrderPriced.name):
             deliver(message)
 
     order = Order.objects.get(pk=order_id)

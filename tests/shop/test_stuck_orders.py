@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from jewelry import outbox
 from jewelry.celery import app as celery_app
+from jewelry.contracts import DetectStuckOrders
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.lifecycle import status_deadlines, waiting_for
 from jewelry.messaging import (
@@ -56,7 +57,7 @@ def answered_by_mes_but_lost(client, model: bytes) -> int:
     """An order MES priced (or refused) whose answer never reached the shop; returns its id."""
     with broker_down():
         order_id = submitted_order(client, model)
-        mes_services.price_order(**ShopOutbox.objects.get(order_id=order_id).payload)
+        mes_services.price_job(**ShopOutbox.objects.get(order_id=order_id).payload)
     sent_but_lost(ShopOutbox)
     sent_but_lost(MesOutbox)
     return order_id
@@ -308,7 +309,7 @@ def test_detector_task_is_scheduled_on_beat_and_runs(settings, priced_order):
     result = detect_task.delay().get()
 
     entry = celery_app.conf.beat_schedule["detect-stuck-orders"]
-    assert entry["task"] == "shop.detect_stuck_orders"
+    assert entry["task"] == DetectStuckOrders.name
     assert entry["schedule"] == settings.STUCK_ORDER_SCAN_INTERVAL_SECONDS
     assert result == {"stuck": {S.PRICE_CALCULATED: 1}, "redispatched": 0}
 

@@ -10,9 +10,12 @@ import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from jewelry.contracts import PriceRequested
+
 TRACE_ID = "5b8efff798038103d269b633813fc60c"
 WEB_ROOT, WEB_DB, WORKER_RUN = "eee19b7ec3c1b174", "0d1c2a9b8e7f6a5b", "a1b2c3d4e5f60718"
 START = 1_764_626_400_000_000_000  # ns
+PRICE_PUBLISH, PRICE_RUN = f"apply_async/{PriceRequested.name}", f"run/{PriceRequested.name}"
 
 
 def _string(key, value):
@@ -31,7 +34,7 @@ def trace_document() -> dict:
             {"traceId": TRACE_ID, "spanId": WEB_ROOT, "parentSpanId": "", "name": "POST /api/v1/shop/orders/{id}/submit/",
              "kind": 2, "startTimeUnixNano": str(START), "endTimeUnixNano": str(START + 40_000_000),
              "attributes": [_int("order.id", 7), _string("order.status", "SUBMITTED")], "status": {}},
-            {"traceId": TRACE_ID, "spanId": WEB_DB, "parentSpanId": WEB_ROOT, "name": "apply_async/mes.price_order",
+            {"traceId": TRACE_ID, "spanId": WEB_DB, "parentSpanId": WEB_ROOT, "name": PRICE_PUBLISH,
              "kind": 4, "startTimeUnixNano": str(START + 30_000_000), "endTimeUnixNano": str(START + 35_000_000),
              "attributes": [_string("messaging.message.id", "3f1c")], "status": {"code": 0}},
         ]}],
@@ -39,7 +42,7 @@ def trace_document() -> dict:
     worker = {
         "resource": {"attributes": [_string("service.name", "alexandrite-worker")]},
         "scopeSpans": [{"scope": {}, "spans": [
-            {"traceId": TRACE_ID, "spanId": WORKER_RUN, "parentSpanId": WEB_DB, "name": "run/mes.price_order",
+            {"traceId": TRACE_ID, "spanId": WORKER_RUN, "parentSpanId": WEB_DB, "name": PRICE_RUN,
              "kind": 5, "startTimeUnixNano": str(START + 50_000_000), "endTimeUnixNano": str(START + 90_000_000),
              "attributes": [_int("order.id", 7), _string("error.type", "model_not_watertight"),
                             {"key": "model.bbox_mm", "value": {"arrayValue": {"values": [

@@ -7,9 +7,10 @@ import pytest
 from opentelemetry.trace import StatusCode
 from rest_framework.test import APIClient
 
+from jewelry.contracts import OrderPriced, PriceRequested, PricingFailed
 from jewelry.sample_models import cube_stl
 from shop import services as shop_services
-from shop.tasks import record_price
+from shop.tasks import on_order_priced
 from tests.flows import created_order, submitted_order
 from tests.tracing.helpers import events, one, server_spans
 from tracing import attributes as A
@@ -64,7 +65,7 @@ def test_refused_pricing_is_an_error_on_the_mes_task_and_on_the_shop_consumer(ap
     submitted_order(api(customer), cube_stl(10, drop_triangles=2))  # an open shell: no volume to cast
 
     finished = spans.get_finished_spans()
-    pricing, report = one(finished, "run/mes.price_order"), one(finished, "run/shop.record_pricing_failure")
+    pricing, report = one(finished, f"run/{PriceRequested.name}"), one(finished, f"run/{PricingFailed.name}")
     message = pricing.attributes[A.ERROR_MESSAGE]
     assert_failed(pricing, error_type="model_not_watertight", exception_type="InvalidModelFile",
                   message=message)
@@ -74,9 +75,9 @@ def test_refused_pricing_is_an_error_on_the_mes_task_and_on_the_shop_consumer(ap
 
 
 def test_failing_task_is_an_error_with_its_domain_code(spans):
-    record_price.apply_async(kwargs={"order_id": 404_404, "price": "10.00"})
+    on_order_priced.apply_async(kwargs={"order_id": 404_404, "price": "10.00"})
 
-    task = one(spans.get_finished_spans(), "run/shop.record_price")
+    task = one(spans.get_finished_spans(), f"run/{OrderPriced.name}")
     assert_failed(task, error_type="order_not_found", exception_type="OrderNotFound",
                   message="Order 404404 does not exist.")
 

@@ -7,6 +7,7 @@ import logging
 import pytest
 from opentelemetry import trace
 
+from jewelry.contracts import PriceRequested
 from tests.tracing.helpers import server_spans, trace_id
 from tracing import hooks
 from tracing.logs import TraceIdFilter
@@ -58,7 +59,7 @@ def test_celery_worker_log_lines_get_the_trace_ids_appended():
     logger.propagate = False
 
     hooks.on_after_setup_logger(logger=logger, format="%(levelname)s %(message)s", colorize=False)
-    with trace.get_tracer("tests.tracing").start_as_current_span("run/mes.price_order") as span:
+    with trace.get_tracer("tests.tracing").start_as_current_span(f"run/{PriceRequested.name}") as span:
         logger.warning("pricing order 7")
 
     context = span.get_span_context()

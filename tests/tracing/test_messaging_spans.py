@@ -8,6 +8,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from jewelry import outbox
 from jewelry.celery import app as celery_app
+from jewelry.contracts import PriceRequested
 from jewelry.sample_models import cube_stl
 from shop.models import ShopOutbox
 from tests.flows import submitted_order
@@ -49,7 +50,7 @@ def test_publish_span_is_a_child_of_the_request_and_its_context_rides_in_the_mes
 
     row = ShopOutbox.objects.get(order_id=order_id)
     finished = spans.get_finished_spans()
-    publish, submit = one(finished, "apply_async/mes.price_order"), one(finished, SUBMIT)
+    publish, submit = one(finished, f"apply_async/{PriceRequested.name}"), one(finished, SUBMIT)
     assert publish.kind == SpanKind.PRODUCER
     assert publish.parent.span_id == submit.context.span_id
     assert messaging_attributes(publish) == expected("publish", "send", row.id)
@@ -64,7 +65,7 @@ def test_consume_span_names_the_same_message_and_continues_the_request_trace(api
 
     row = ShopOutbox.objects.get(order_id=order_id)
     finished = spans.get_finished_spans()
-    run, submit = one(finished, "run/mes.price_order"), one(finished, SUBMIT)
+    run, submit = one(finished, f"run/{PriceRequested.name}"), one(finished, SUBMIT)
     assert run.kind == SpanKind.CONSUMER
     assert messaging_attributes(run) == expected("process", "process", row.id)
     assert (run.attributes[A.ORDER_ID], run.attributes[A.ORDER_CUSTOMER_ID]) == (order_id, customer.pk)
@@ -81,7 +82,7 @@ def test_message_relayed_later_lands_in_the_trace_of_the_request_that_wrote_it(a
 
     assert outbox.relay_pending(ShopOutbox, older_than_seconds=0) == 1
 
-    relayed = one(spans.get_finished_spans(), "run/mes.price_order")
+    relayed = one(spans.get_finished_spans(), f"run/{PriceRequested.name}")
     assert trace_id(relayed) == trace_id(submit)
     assert relayed.parent.span_id == submit.context.span_id
 
@@ -92,7 +93,7 @@ def test_failed_publish_ends_its_span_as_an_error_and_later_work_does_not_nest_u
 
     row = ShopOutbox.objects.get(order_id=order_id)
     finished = spans.get_finished_spans()
-    publish, submit = one(finished, "apply_async/mes.price_order"), one(finished, SUBMIT)
+    publish, submit = one(finished, f"apply_async/{PriceRequested.name}"), one(finished, SUBMIT)
     assert publish.parent.span_id == submit.context.span_id
     assert publish.status.status_code == StatusCode.ERROR
     assert publish.attributes[A.ERROR_TYPE] and publish.attributes[A.MESSAGING_MESSAGE_ID] == str(row.id)
@@ -105,10 +106,10 @@ def test_failed_publish_ends_its_span_as_an_error_and_later_work_does_not_nest_u
 
 def test_failed_publish_outside_any_trace_leaves_no_context_behind(spans):
     with publishing_to(UNREACHABLE_BROKER):
-        row = outbox.enqueue(ShopOutbox, task_name="mes.price_order", order_id=5,
-                             payload={"order_id": 5, "customer_id": 1, "metal": "gold_18k", "model_key": "m"})
+        message = PriceRequested(order_id=5, customer_id=1, metal="gold_18k", model_key="m")
+        row = outbox.enqueue(ShopOutbox, message)
 
     assert row.trace_context == {}  # written by a script, say: no trace to return to
-    publish = one(spans.get_finished_spans(), "apply_async/mes.price_order")
+    publish = one(spans.get_finished_spans(), f"apply_async/{PriceRequested.name}")
     assert publish.status.status_code == StatusCode.ERROR
     assert trace.get_current_span() is trace.INVALID_SPAN  # the next work starts a trace of its own

@@ -18,7 +18,7 @@ from jewelry.sample_models import cube_stl
 from shop import stuck_orders
 from shop.models import Order, ShopOutbox
 from shop.services import change_status
-from shop.tasks import record_price
+from shop.tasks import on_order_priced
 from tests.flows import created_order, operator_steps, submitted_order
 from tests.processes import publishing_to
 from tracing import attributes as A
@@ -182,7 +182,7 @@ def test_detector_sets_the_gauge_and_counts_redispatched_orders(reader, api, cus
 
 
 def test_failed_task_counts_an_error_of_its_system(reader):
-    record_price.apply(kwargs={"order_id": 999_999, "price": "1.00"})
+    on_order_priced.apply(kwargs={"order_id": 999_999, "price": "1.00"})
 
     assert points(reader, A.METRIC_ERRORS) == {key(**{A.ERROR_TYPE: "order_not_found", A.SYSTEM: "shop"}): 1}
 

@@ -5,6 +5,7 @@ import hashlib
 
 import pytest
 
+from jewelry.contracts import PriceRequested
 from jewelry.sample_models import cube_stl
 from tests.flows import submitted_order
 from tests.tracing.helpers import everything_said, one
@@ -13,7 +14,7 @@ from tracing import attributes as A
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
 UPLOAD = "POST api/v1/shop/orders/<id:order_id>/model/"
-PRICING = "run/mes.price_order"
+PRICING = f"run/{PriceRequested.name}"
 
 
 def test_upload_span_carries_format_size_and_sha256_but_not_the_file_name(api, customer, spans):

@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from crm.models import OrderNote
+from jewelry.contracts import OrderPriced, PriceRequested
 from jewelry.roles import Role, create_user
 from jewelry.sample_models import cube_stl
 from shop.models import Order
@@ -85,7 +86,8 @@ def test_no_span_of_a_whole_order_flow_carries_personal_data(people, spans, monk
     assert PEOPLE[Role.CUSTOMER][4] in OrderNote.objects.get(order_id=order_id).text
     assert Order.objects.get(pk=order_id).model_file_name == FILE_NAME
     finished = spans.get_finished_spans()
-    assert {"POST api/v1/shop/orders/<id:order_id>/submit/", "run/mes.price_order", "run/shop.record_price",
+    assert {"POST api/v1/shop/orders/<id:order_id>/submit/", f"run/{PriceRequested.name}",
+            f"run/{OrderPriced.name}",
             "POST api/v1/crm/orders/<id:order_id>/close/"} <= {span.name for span in finished}
     said = [text.lower() for span in finished for text in everything_said(span)]
     leaks = {value for value in personal for text in said if value.lower() in text}

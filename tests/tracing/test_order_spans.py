@@ -7,6 +7,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from jewelry.contracts import ManufacturingProgressed
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
 from mes.models import ApiClient
@@ -51,7 +52,7 @@ def test_operator_step_span_carries_the_operator_and_the_caller(api, customer, s
     api(operator).post(f"/api/v1/mes/orders/{order_id}/take/")
 
     finished = spans.get_finished_spans()
-    take, shop_follows = one(finished, TAKE), one(finished, "run/shop.record_manufacturing_progress")
+    take, shop_follows = one(finished, TAKE), one(finished, f"run/{ManufacturingProgressed.name}")
     assert take.attributes[A.ORDER_OPERATOR_ID] == operator.pk
     assert shop_follows.attributes[A.ORDER_OPERATOR_ID] == operator.pk  # set by this very transition
     assert (take.attributes[A.ORDER_PREVIOUS_STATUS], take.attributes[A.ORDER_STATUS]) == (

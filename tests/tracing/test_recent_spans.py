@@ -5,6 +5,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Status, StatusCode
 
+from jewelry.contracts import PriceRequested
 from tests.tracing.fake_jaeger import trace_document
 from tracing.recent_spans import RecentSpansExporter, RecentSpansStore, attach
 from tracing.span_data import spans_from_otlp_json
@@ -21,7 +22,7 @@ def _provider(settings, path, limit=100) -> TracerProvider:
 def test_spans_written_by_a_provider_are_read_back_as_one_trace(settings, tmp_path):
     provider = _provider(settings, tmp_path / "spans.sqlite3")
     tracer = provider.get_tracer("test")
-    with tracer.start_as_current_span("run/mes.price_order") as parent:
+    with tracer.start_as_current_span(f"run/{PriceRequested.name}") as parent:
         parent.set_attribute("order.id", 7)
         with tracer.start_as_current_span("price model") as child:
             child.set_status(Status(StatusCode.ERROR, "The model is not closed."))
@@ -32,7 +33,7 @@ def test_spans_written_by_a_provider_are_read_back_as_one_trace(settings, tmp_pa
 
     assert found.outcome == "found"
     by_name = {span.name: span for span in found.spans}
-    run, price = by_name["run/mes.price_order"], by_name["price model"]
+    run, price = by_name[f"run/{PriceRequested.name}"], by_name["price model"]
     assert (run.service, run.parent_span_id, run.attributes) == ("alexandrite-worker", "", {"order.id": 7})
     assert price.parent_span_id == run.span_id
     assert (price.status, price.status_message) == ("error", "The model is not closed.")
@@ -85,8 +86,8 @@ def test_waterfall_nests_children_under_parents_across_services_and_scales_bars(
 
     assert [(row.span.name, row.depth) for row in rows] == [
         ("POST /api/v1/shop/orders/{id}/submit/", 0),
-        ("apply_async/mes.price_order", 1),
-        ("run/mes.price_order", 2),
+        (f"apply_async/{PriceRequested.name}", 1),
+        (f"run/{PriceRequested.name}", 2),
     ]
     root, _, run = rows
     assert (root.left_percent, root.width_percent) == (0, pytest.approx(100 * 40 / 90, abs=0.01))
@@ -102,4 +103,4 @@ def test_a_span_whose_parent_is_missing_becomes_a_root():
     rows = waterfall(spans)
 
     assert [(row.span.name, row.depth) for row in rows] == [
-        ("POST /api/v1/shop/orders/{id}/submit/", 0), ("run/mes.price_order", 0)]
+        ("POST /api/v1/shop/orders/{id}/submit/", 0), (f"run/{PriceRequested.name}", 0)]

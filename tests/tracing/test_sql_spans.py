@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
+from jewelry.contracts import PriceRequested
 from jewelry.sample_models import cube_stl
 from tests.flows import submitted_order
 from tests.tracing.helpers import everything_said, one
@@ -18,7 +19,7 @@ from tracing import setup, sql
 
 SUBMIT = "POST api/v1/shop/orders/<id:order_id>/submit/"
 SHOP_ORDER = "GET api/v1/shop/orders/<id:order_id>/"
-PRICE_RUN = "run/mes.price_order"
+PRICE_RUN = f"run/{PriceRequested.name}"
 
 
 def sql_spans(finished) -> list:
