@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import requests
 
-from jewelry.contracts import PriceRequested, PricingFailed
+from jewelry.contracts import OrderPriced, PriceRequested, PricingFailed
 from jewelry.sample_models import cube_stl
 from tests.processes import broker_url, free_port, purge_queues, wait_until
 
@@ -306,7 +306,7 @@ def test_support_finds_a_simulated_order_by_e_mail_and_every_trace_link_of_its_j
     created = initiated.locator("a").get_attribute("href").removeprefix("#trace-")
     assert page.locator(f"#trace-{created} .mark-span.alexandrite-web").count() >= 1
     assert "POST api/v1/shop/orders/" in page.inner_text(f"#spans-{created}")
-    reply = page.locator("table.messages tr.mes", has_text="shop.record_price")  # MES's reply
+    reply = page.locator("table.messages tr.mes", has_text=OrderPriced.name)  # MES's reply
     assert reply.count() >= 1 and "priced" in reply.first.inner_text()
     assert "Nothing: CLOSED is final" in page.inner_text("#next")
     assert "so far" not in page.inner_text("table.journey") and page.locator(".band.now").count() == 0
