@@ -7,6 +7,7 @@ from jewelry import outbox
 from jewelry.errors import InvalidInput, NotFound
 from jewelry.lifecycle import OrderStatus
 from jewelry.roles import Actor, Role
+from shop import events
 from shop.models import Order, ShopOutbox
 from shop.services import change_status
 from tracing import spans
@@ -53,4 +54,7 @@ def add_note(*, order_id: int, author_id: int, text: str) -> OrderNote:
     if not Order.objects.filter(pk=order_id).exists():
         raise NotFound(f"Order {order_id} does not exist.", code="order_not_found")
     spans.annotate_order(order_id=order_id)
-    return OrderNote.objects.create(order_id=order_id, author_id=author_id, text=text)
+    with transaction.atomic():
+        note = OrderNote.objects.create(order_id=order_id, author_id=author_id, text=text)
+        events.record_note(order_id=order_id, note_id=note.pk, author=_seller(author_id))
+    return note

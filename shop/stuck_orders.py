@@ -18,6 +18,7 @@ from django.utils import timezone
 from jewelry import outbox
 from jewelry.lifecycle import status_deadlines, waiting_for
 from jewelry.messaging import OUTBOX_NOT_DELIVERED, route_for
+from shop import events
 from shop.models import Order, ShopOutbox
 from tracing import attributes as A
 from tracing import metrics, record, spans
@@ -126,6 +127,7 @@ def redispatch(order: Order, cause: str, rows: list, *, now: datetime) -> bool:
     if sent:
         record.redispatch(status=order.status, cause=cause,
                           messages=[(str(row.pk), route_for(row.task_name).destination) for row in sent])
+        events.record_redispatch(order_id=order.pk, cause=cause, message_ids=[str(row.pk) for row in sent])
     return bool(sent)
 
 
