@@ -3,7 +3,8 @@
 Recovered: every transition (the status history), every message the shop and CRM sent
 (their outbox rows), every CRM note, and the order's current failure (``error_code``).
 Not recoverable: failures that a later one or a re-upload overwrote, the time of the current
-failure (its event takes the order's last status change, the moment it was submitted),
+failure (its event takes the time of the last message the shop sent, the price request
+it answered, or of the order's last status change if later),
 MES's messages the shop received and their attempts, and the stuck-order detector's
 re-dispatches: those lived only in traces. Backfilled events say ``"backfilled": true``.
 An order that already has events is left alone, so the migration can run again.
@@ -32,7 +33,8 @@ def _events_of(order, history, outbox_rows, notes, OrderEvent) -> list:
                           actor_role="seller", system="crm", detail={"note_id": note.pk, "backfilled": True})
                for note in notes]
     if order.error_code:
-        events.append(OrderEvent(order_id=order.pk, kind="failure", at=order.status_changed_at, system="mes",
+        answered = max([order.status_changed_at] + [row.created_at for row in outbox_rows])
+        events.append(OrderEvent(order_id=order.pk, kind="failure", at=answered, system="mes",
                                  actor_role="mes-system",
                                  detail={"code": order.error_code, "message": order.error_message,
                                          "system": "mes", "backfilled": True}))
