@@ -215,7 +215,7 @@ def _received(event: OrderEvent) -> Message:
 
 
 def _messages(order_id: int, events: list) -> list[Message]:
-    """Every message the log holds: those sent (with their outbox row's publishing) and each delivery received.
+    """Every message in the log: each one sent (with its outbox row's publishing), each delivery received.
 
     An outbox row the log does not name (none should be left after the backfill) is listed too.
     """

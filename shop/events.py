@@ -11,7 +11,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from jewelry.lifecycle import SYSTEM_OF_ROLE
-from jewelry.roles import Actor
+from jewelry.roles import MES_SYSTEM_ACTOR, Actor
 from shop.models import Order, OrderEvent, ShopOutbox
 from tracing import spans
 
@@ -33,7 +33,8 @@ def record_transition(*, order_id: int, from_status: str, to_status: str, at, ac
                   actor=actor, detail={"from": from_status, "to": to_status})
 
 
-def record_failure(*, order_id: int, code: str, message: str, system: str, actor: Actor | None = None) -> OrderEvent:
+def record_failure(*, order_id: int, code: str, message: str, system: str,
+                   actor: Actor | None = None) -> OrderEvent:
     """A failure another system (or the shop) reported; every one is kept, unlike ``Order.error_code``."""
     return _write(order_id=order_id, kind=Kind.FAILURE, system=system, actor=actor,
                   detail={"code": code[:64], "message": message[:500], "system": system})
@@ -47,7 +48,7 @@ def record_message_received(*, order_id: int, task_name: str, message_id: str, a
     """
     if not Order.objects.filter(pk=order_id).exists():
         return None
-    return _write(order_id=order_id, kind=Kind.MESSAGE_RECEIVED, system=MES,
+    return _write(order_id=order_id, kind=Kind.MESSAGE_RECEIVED, system=MES, actor=MES_SYSTEM_ACTOR,
                   detail={"task": task_name, "message_id": message_id, "attempt": attempt,
                           "redelivered": redelivered})
 

@@ -44,11 +44,13 @@ def _events_of(order, history, outbox_rows, notes, OrderEvent) -> list:
 def backfill(apps, schema_editor):
     db = schema_editor.connection.alias
     Order, OrderEvent = apps.get_model("shop", "Order"), apps.get_model("shop", "OrderEvent")
-    OrderStatusChange, ShopOutbox = apps.get_model("shop", "OrderStatusChange"), apps.get_model("shop", "ShopOutbox")
+    OrderStatusChange = apps.get_model("shop", "OrderStatusChange")
+    ShopOutbox = apps.get_model("shop", "ShopOutbox")
     OrderNote = apps.get_model("crm", "OrderNote")
     logged = OrderEvent.objects.using(db).values("order_id")
     # The ids first: once a batch is logged, its orders would drop out of a re-read query.
-    order_ids = list(Order.objects.using(db).exclude(pk__in=logged).order_by("pk").values_list("pk", flat=True))
+    unlogged = Order.objects.using(db).exclude(pk__in=logged).order_by("pk")
+    order_ids = list(unlogged.values_list("pk", flat=True))
     for start in range(0, len(order_ids), BATCH):
         ids = order_ids[start:start + BATCH]
         batch = list(Order.objects.using(db).filter(pk__in=ids))
