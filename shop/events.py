@@ -71,7 +71,8 @@ def record_message_sent(sender, instance: ShopOutbox, created: bool, **kwargs) -
 
     The message id is the row id, which is also the Celery task id the consumer sees. No actor:
     the transition written beside it, in the same transaction and trace, names who caused it.
+    A row for an order the shop does not hold (the outbox itself does not require one) is not logged.
     """
-    if created:
+    if created and Order.objects.filter(pk=instance.order_id).exists():
         _write(order_id=instance.order_id, kind=Kind.MESSAGE_SENT, system=SHOP, at=instance.created_at,
                detail={"task": instance.task_name, "message_id": str(instance.pk)})
