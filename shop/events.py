@@ -1,7 +1,8 @@
 """An order's event log: one small keyword-only writer per kind of fact (``OrderEvent``).
 
 Each is called inside the transaction that makes the fact, so a rolled-back change leaves
-no event. Callers: the status writer (``shop.services.change_status``), the outbox rows the
+no event; a delivery received and a re-dispatch are facts of their own, committed as they
+happen. Callers: the status writer (``shop.services.change_status``), the outbox rows the
 shop and CRM write for MES (``ShopOutbox`` post-save, below), the shop's consumers of MES's
 messages (``shop.tasks``), the stuck-order detector's re-dispatches and the CRM's notes.
 Only ids and codes are written: the support console resolves people by id.

@@ -1,5 +1,6 @@
 """The order's event log: written in the transaction of each fact, one receipt per delivery, append-only."""
 
+from datetime import timedelta
 from importlib import import_module
 from types import SimpleNamespace
 
@@ -7,17 +8,20 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.utils import timezone
 
 from crm import services as crm_services
 from jewelry.celery import app as celery_app
 from jewelry.errors import Conflict
 from jewelry.lifecycle import OrderStatus as S
+from jewelry.messaging import OUTBOX_NOT_DELIVERED
 from jewelry.roles import Actor, Role
 from jewelry.sample_models import cube_stl
 from mes.models import MesOutbox
-from shop import services
+from shop import services, stuck_orders
 from shop.models import AppendOnlyError, Order, OrderEvent, OrderStatusChange, ShopOutbox
 from tests.flows import submitted_order, upload
+from tests.processes import publishing_to
 
 pytestmark = pytest.mark.django_db(databases=["default", "mes"], transaction=True)
 
@@ -123,6 +127,19 @@ def test_every_failure_is_kept_though_the_order_holds_only_the_last(api, custome
     codes = [event.detail["code"] for event in OrderEvent.objects.filter(order_id=order_id, kind=K.FAILURE)]
     assert codes == ["model_not_watertight", "model_too_large"]
     assert Order.objects.get(pk=order_id).error_code == "model_too_large"
+
+
+def test_a_redispatch_is_logged_with_its_cause_and_the_messages_sent_again(api, customer):
+    with publishing_to("amqp://guest:guest@127.0.0.1:9//"):  # nothing listens: the request stays pending
+        order_id = submitted_order(api(customer), cube_stl(10))
+    request = ShopOutbox.objects.get(order_id=order_id)
+
+    stuck_orders.detect_stuck_orders(now=timezone.now() + timedelta(minutes=20))
+
+    [event] = OrderEvent.objects.filter(order_id=order_id, kind=K.REDISPATCH)
+    assert (event.detail, event.system) == (
+        {"cause": OUTBOX_NOT_DELIVERED, "message_ids": [str(request.pk)]}, "shop")
+    assert Order.objects.get(pk=order_id).status == S.PRICE_CALCULATED
 
 
 def test_a_note_is_logged_by_id_without_its_text(customer, seller):
