@@ -70,7 +70,7 @@ class Message:
     created_at: datetime
     sent_at: datetime | None
     trace_id: str
-    sender: str = "shop"  # shop (the shop's and CRM's outbox) | mes (a report seen in the traces)
+    sender: str = "shop"  # shop (the shop's and CRM's outbox) | mes (a report: received, or in the traces)
     received_at: datetime | None = None  # when the shop ran the report (MES's reports only)
     attempt: int | None = None  # the delivery's retry count (0: first delivery), for a report received
 
@@ -217,7 +217,8 @@ def _received(event: OrderEvent) -> Message:
 def _messages(order_id: int, events: list) -> list[Message]:
     """Every message in the log: each one sent (with its outbox row's publishing), each delivery received.
 
-    An outbox row the log does not name (none should be left after the backfill) is listed too.
+    An outbox row the log does not name (none should be left after the backfill) is listed too;
+    outbox rows are never deleted, so every message sent the log names has its row.
     """
     rows = {str(row.pk): row for row in ShopOutbox.objects.filter(order_id=order_id).order_by("created_at")}
     messages = []
