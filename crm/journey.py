@@ -4,11 +4,14 @@ Who: the customer, seller, operator and every actor by name (the console is the 
 where people are named; spans, logs and metrics carry ids only). What happened: stages with
 times and durations, error, messages. What next: the move the order waits for and its deadline.
 
-Read from the shop DB only. What MES did shows up through the traces (its spans join the
-order's traces through the messages); the CRM does not read MES's database.
+Read from the shop DB only, mostly from the order's event log (``shop.models.OrderEvent``):
+its transitions, every failure and every message sent and received are kept with the order,
+so an order older than trace retention still tells its story. What MES did inside MES shows
+up through the traces (its spans join the order's traces through the messages); the CRM does
+not read MES's database.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -19,7 +22,7 @@ from jewelry.errors import OrderNotFound
 from jewelry.lifecycle import FINAL_STATUSES, NextMove, OrderStatus, next_move, status_deadlines, waiting_for
 from jewelry.roles import Role
 from jewelry.trace_context import trace_id_of
-from shop.models import Order, ShopOutbox
+from shop.models import Order, OrderEvent, ShopOutbox
 from tracing import attributes as A
 
 
@@ -56,7 +59,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class Message:
-    """A message sent for the order: a shop/CRM outbox row, or one of MES's reports (``MES_REPORTS``)."""
+    """A message of the order: one the shop/CRM sent (log + outbox row), or one of MES's reports
+    (``MES_REPORTS``) the shop received (one per delivery, from the log) or MES sent (seen in the traces)."""
 
     message_id: str
     task_name: str
@@ -66,8 +70,39 @@ class Message:
     created_at: datetime
     sent_at: datetime | None
     trace_id: str
-    sender: str = "shop"  # shop (the shop's and CRM's outbox) | mes (a report seen in the traces)
+    sender: str = "shop"  # shop (the shop's and CRM's outbox) | mes (a report: received, or in the traces)
     received_at: datetime | None = None  # when the shop ran the report (MES's reports only)
+    attempt: int | None = None  # the delivery's retry count (0: first delivery), for a report received
+
+    @property
+    def delivery(self) -> int | None:
+        """Which delivery of the report this receipt was: 1 for the first."""
+        return None if self.attempt is None else self.attempt + 1
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failure of the order, as the log keeps it: none is overwritten by a later one."""
+
+    code: str
+    message: str
+    system: str
+    at: datetime
+    trace_id: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One event of the order's log, as the console lists it."""
+
+    at: datetime
+    kind: str
+    summary: str  # ids, statuses and codes only; people are named through ``actor``
+    actor_id: int | None
+    actor_role: str
+    system: str
+    trace_id: str
+    actor: Person | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +126,8 @@ class Journey:
     order: Order
     stages: list[Stage]
     messages: list[Message]
+    failures: list[Failure]  # every failure, oldest first (the event log)
+    log: list[LogEntry]  # every event of the order, oldest first
     notes: list
     stuck: StuckMark | None
     trace_ids: list[str]  # every trace of the order, oldest first
@@ -133,22 +170,21 @@ def name_of(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _people(order: Order, history: list, notes: list) -> dict:
+def _people(order: Order, events: list, notes: list) -> dict:
     """Everyone the page names, in one query (the operator and the actors are plain user ids)."""
     ids = {order.customer_id, order.seller_id, order.operator_id}
-    ids |= {change.actor_id for change in history} | {note.author_id for note in notes}
+    ids |= {event.actor_id for event in events} | {note.author_id for note in notes}
     users = get_user_model().objects.filter(pk__in=ids - {None}).only(
         "id", "username", "first_name", "last_name", "email")
     return {user.pk: Person(user_id=user.pk, name=name_of(user), email=user.email) for user in users}
 
 
-def _stages(order: Order, now: datetime, people: dict | None = None) -> list[Stage]:
-    history = list(order.history.all())
-    # The order's creation has no history row: the customer created it in the shop, in this trace.
+def _stages(order: Order, events: list, now: datetime, people: dict | None = None) -> list[Stage]:
+    # The order's creation is no transition: the customer created it in the shop, in this trace.
     entries = [(OrderStatus.INITIATED, order.created_at, order.customer_id, Role.CUSTOMER, "shop",
                 order.created_trace_id)]
-    entries += [(change.to_status, change.at, change.actor_id, change.actor_role, change.system,
-                 change.trace_id) for change in history]
+    entries += [(event.detail["to"], event.at, event.actor_id, event.actor_role, event.system, event.trace_id)
+                for event in events if event.kind == OrderEvent.Kind.TRANSITION]
     stages = []
     for index, (status, entered_at, actor_id, role, system, trace_id) in enumerate(entries):
         left_at = entries[index + 1][1] if index + 1 < len(entries) else None
@@ -158,12 +194,80 @@ def _stages(order: Order, now: datetime, people: dict | None = None) -> list[Sta
     return stages
 
 
-def _messages(order_id: int) -> list[Message]:
-    return [Message(message_id=str(row.pk), task_name=row.task_name,
-                    routing_key=contract_for(row.task_name).route.routing_key, attempts=row.attempts,
-                    last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at,
-                    trace_id=trace_id_of(row.trace_context))
-            for row in ShopOutbox.objects.filter(order_id=order_id).order_by("created_at")]
+def _sent(row) -> Message:
+    return Message(message_id=str(row.pk), task_name=row.task_name,
+                   routing_key=contract_for(row.task_name).route.routing_key, attempts=row.attempts,
+                   last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at,
+                   trace_id=trace_id_of(row.trace_context))
+
+
+def _received(event: OrderEvent) -> Message:
+    task = event.detail["task"]
+    return Message(message_id=event.detail["message_id"], task_name=task,
+                   routing_key=contract_for(task).route.routing_key, attempts=0, last_error="", created_at=event.at,
+                   sent_at=None, trace_id=event.trace_id, sender="mes", received_at=event.at,
+                   attempt=event.detail.get("attempt", 0))
+
+
+def _messages(order_id: int, events: list) -> list[Message]:
+    """Every message in the log: each one sent (with its outbox row's publishing), each delivery received.
+
+    An outbox row the log does not name (none should be left after the backfill) is listed too;
+    outbox rows are never deleted, so every message sent the log names has its row.
+    """
+    rows = {str(row.pk): row for row in ShopOutbox.objects.filter(order_id=order_id).order_by("created_at")}
+    messages = []
+    for event in events:
+        if event.kind == OrderEvent.Kind.MESSAGE_SENT and event.detail["message_id"] in rows:
+            messages.append(_sent(rows.pop(event.detail["message_id"])))
+        elif event.kind == OrderEvent.Kind.MESSAGE_RECEIVED:
+            messages.append(_received(event))
+    return messages + [_sent(row) for row in rows.values()]
+
+
+def with_reports(messages: list[Message], reports: list[Message]) -> list[Message]:
+    """The log's messages with MES's reports seen in the traces, oldest first.
+
+    A report the shop received takes when MES sent it from the trace; one the shop never
+    received (no receipt in the log) is listed on its own.
+    """
+    by_id = {report.message_id: report for report in reports}
+    merged = [replace(message, created_at=by_id[message.message_id].created_at,
+                      sent_at=by_id[message.message_id].sent_at)
+              if message.sender == "mes" and message.message_id in by_id else message for message in messages]
+    received = {message.message_id for message in messages if message.sender == "mes"}
+    merged += [report for report in reports if report.message_id not in received]
+    return sorted(merged, key=lambda message: message.created_at)
+
+
+def _failures(events: list) -> list[Failure]:
+    return [Failure(code=event.detail["code"], message=event.detail["message"], system=event.detail["system"],
+                    at=event.at, trace_id=event.trace_id)
+            for event in events if event.kind == OrderEvent.Kind.FAILURE]
+
+
+def _summary(event: OrderEvent) -> str:
+    detail, kind = event.detail, OrderEvent.Kind
+    if event.kind == kind.TRANSITION:
+        return f"{detail['from']} → {detail['to']}"
+    if event.kind == kind.FAILURE:
+        return f"{detail['code']}: {detail['message']}"
+    if event.kind == kind.MESSAGE_SENT:
+        return f"sent {detail['task']} ({detail['message_id']})"
+    if event.kind == kind.MESSAGE_RECEIVED:
+        again = ", redelivered" if detail.get("redelivered") else ""
+        return (f"received {detail['task']} ({detail['message_id'] or 'no id'}), "
+                f"delivery {detail.get('attempt', 0) + 1}{again}")
+    if event.kind == kind.REDISPATCH:
+        return f"sent again ({detail['cause']}): {', '.join(detail['message_ids'])}"
+    return f"note {detail['note_id']}"
+
+
+def _log(events: list, people: dict) -> list[LogEntry]:
+    return [LogEntry(at=event.at, kind=event.kind, summary=_summary(event), actor_id=event.actor_id,
+                     actor_role=event.actor_role, system=event.system, trace_id=event.trace_id,
+                     actor=people.get(event.actor_id))
+            for event in events]
 
 
 # MES's reports to the shop, and what each says: the CRM sees them in the traces, not in MES's database.
@@ -215,16 +319,18 @@ def _next_step(order: Order) -> NextStep | None:
 
 
 def order_journey(*, order_id: int, now: datetime | None = None) -> Journey:
-    order = Order.objects.filter(pk=order_id).prefetch_related("history", "notes").first()
+    order = Order.objects.filter(pk=order_id).prefetch_related("events", "notes").first()
     if order is None:
         raise OrderNotFound(order_id)
     now = now or timezone.now()
-    notes = list(order.notes.all())
-    people = _people(order, list(order.history.all()), notes)
-    stages, messages = _stages(order, now, people), _messages(order_id)
+    notes, events = list(order.notes.all()), list(order.events.all())
+    people = _people(order, events, notes)
+    stages, messages = _stages(order, events, now, people), _messages(order_id, events)
     trace_ids = []
-    for trace_id in [stage.trace_id for stage in stages] + [message.trace_id for message in messages]:
+    for trace_id in ([stage.trace_id for stage in stages] + [message.trace_id for message in messages]
+                     + [event.trace_id for event in events]):
         if trace_id and trace_id not in trace_ids:
             trace_ids.append(trace_id)
-    return Journey(order=order, stages=stages, messages=messages, notes=notes, stuck=_stuck(order),
-                   trace_ids=trace_ids, people=people, next_step=_next_step(order), now=now)
+    return Journey(order=order, stages=stages, messages=messages, failures=_failures(events),
+                   log=_log(events, people), notes=notes, stuck=_stuck(order), trace_ids=trace_ids,
+                   people=people, next_step=_next_step(order), now=now)

@@ -8,6 +8,7 @@ from jewelry.contracts import ManufacturingApproved, OrderCancelled
 from jewelry.errors import InvalidInput, OrderNotFound
 from jewelry.lifecycle import OrderStatus
 from jewelry.roles import Actor, Role
+from shop import events
 from shop.models import Order, ShopOutbox
 from shop.services import change_status
 from tracing import spans
@@ -52,4 +53,7 @@ def add_note(*, order_id: int, author_id: int, text: str) -> OrderNote:
     if not Order.objects.filter(pk=order_id).exists():
         raise OrderNotFound(order_id)
     spans.annotate_order(order_id=order_id)
-    return OrderNote.objects.create(order_id=order_id, author_id=author_id, text=text)
+    with transaction.atomic():
+        note = OrderNote.objects.create(order_id=order_id, author_id=author_id, text=text)
+        events.record_note(order_id=order_id, note_id=note.pk, author=_seller(author_id))
+    return note

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from jewelry.admin import OutboxAdmin, ReadOnlyAdmin
-from shop.models import Order, OrderStatusChange, ShopOutbox
+from shop.models import Order, OrderEvent, OrderStatusChange, ShopOutbox
 from tracing.links import jaeger_ui_url, order_traces_url, trace_url
 
 
@@ -103,6 +103,15 @@ class OrderAdmin(ReadOnlyAdmin):
 class OrderStatusChangeAdmin(ReadOnlyAdmin):
     list_display = ["order_id", "from_status", "to_status", "at", "actor_role", "actor_id", "system", "trace_id"]
     list_filter = ["to_status", "system"]
+    search_fields = ["=order__id", "trace_id"]
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyAdmin):
+    """The append-only event log: read here, written only by ``shop.events``."""
+
+    list_display = ["order_id", "at", "kind", "system", "actor_role", "actor_id", "detail", "trace_id"]
+    list_filter = ["kind", "system"]
     search_fields = ["=order__id", "trace_id"]
 
 

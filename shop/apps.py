@@ -8,4 +8,5 @@ class ShopConfig(AppConfig):
     def ready(self):
         # Registers the Celery tasks in every process, so that publishing by name
         # always finds the task (and the trace context travels with it).
-        from shop import tasks  # noqa: F401
+        # ``events`` connects the outbox's post-save hook: a message written for MES is logged with its order.
+        from shop import events, tasks  # noqa: F401

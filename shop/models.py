@@ -1,4 +1,4 @@
-"""Shop data: customers' orders, their status history, and the shop's outbox (shop DB)."""
+"""Shop data: customers' orders, their status history and event log, and the shop's outbox (shop DB)."""
 
 from django.conf import settings
 from django.db import models
@@ -77,6 +77,59 @@ class OrderStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.order_id}: {self.from_status} -> {self.to_status}"
+
+
+class AppendOnlyError(RuntimeError):
+    """An order's event log is only ever added to: an event is never changed or deleted by the product."""
+
+
+class OrderEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Order events are never updated.")
+
+    def delete(self):
+        raise AppendOnlyError("Order events are never deleted; they go with their order.")
+
+
+class OrderEvent(models.Model):
+    """Every fact about an order, kept with the order (unlike traces): written by ``shop.events``.
+
+    ``detail`` holds ids and codes only, never a name or an address: the console resolves people.
+    """
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition"  # detail: from, to
+        FAILURE = "failure"  # detail: code, message, system
+        MESSAGE_SENT = "message_sent"  # detail: task, message_id
+        MESSAGE_RECEIVED = "message_received"  # detail: task, message_id, attempt, redelivered
+        REDISPATCH = "redispatch"  # detail: cause, message_ids
+        NOTE = "note"  # detail: note_id
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor_id = models.BigIntegerField(null=True, blank=True)  # user id; none for machinery
+    actor_role = models.CharField(max_length=32, blank=True)
+    system = models.CharField(max_length=8)  # shop | crm | mes: where the fact was made
+    trace_id = models.CharField(max_length=32, blank=True)  # the trace it was made in (hex)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = OrderEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["order", "at"])]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Order events are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Order events are never deleted; they go with their order.")
 
 
 class ShopOutbox(OutboxMessage):

@@ -28,6 +28,7 @@ from jewelry.lifecycle import (
 from jewelry.metals import Metal
 from jewelry.model_files import check_model_file, format_from_name
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
+from shop import events
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tracing import record, spans
 
@@ -70,6 +71,8 @@ def change_status(*, order_id: int, to_status: str, actor: Actor, customer_id: i
             system=acting_system(actor.role),
             trace_id=spans.current_trace_id(),
         )
+        events.record_transition(order_id=order.pk, from_status=previous, to_status=to_status, at=now,
+                                 actor=actor)
         order_status_changed.send(sender=Order, transition=Transition(
             order_id=order.pk, from_status=previous, to_status=to_status, at=now,
             actor_id=actor.user_id, actor_role=actor.role, system=change.system, record="order",
@@ -228,10 +231,14 @@ def record_pricing_failure(*, order_id: int, error_code: str, error_message: str
             raise OrderNotFound(order_id)
         if _about_an_earlier_submission(order, PricingFailed, submission):
             return
-        Order.objects.filter(pk=order_id, status=S.SUBMITTED).update(
-            error_code=error_code[:64], error_message=error_message[:500],
-            stuck_since=None,  # now it waits for the customer's new file: not lost
-        )
+        error = {"error_code": error_code[:64], "error_message": error_message[:500]}
+        # A repeat of the failure the order already holds (a redelivery) is not a new failure.
+        if order.status == S.SUBMITTED and error != {"error_code": order.error_code,
+                                                     "error_message": order.error_message}:
+            # now it waits for the customer's new file: not lost
+            Order.objects.filter(pk=order_id).update(**error, stuck_since=None)
+            events.record_failure(order_id=order_id, code=error_code, message=error_message,
+                                  system=events.MES, actor=MES_SYSTEM_ACTOR)
     record.failure_reported(code=error_code, message=error_message)
 
 

@@ -18,6 +18,7 @@ from jewelry import outbox
 from jewelry.contracts import CheckStuckOrders, StuckOrder, contract_for, send
 from jewelry.lifecycle import status_deadlines, waiting_for
 from jewelry.messaging import OUTBOX_NOT_DELIVERED
+from shop import events
 from shop.models import Order, ShopOutbox
 from tracing import attributes as A
 from tracing import metrics, record, spans
@@ -122,6 +123,7 @@ def redispatch(order: Order, cause: str, rows: list, *, now: datetime) -> bool:
     if sent:
         record.redispatch(status=order.status, cause=cause,
                           messages=[(str(row.pk), outbox.destination(row)) for row in sent])
+        events.record_redispatch(order_id=order.pk, cause=cause, message_ids=[str(row.pk) for row in sent])
     return bool(sent)
 
 

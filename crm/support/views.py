@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.journey import MES_REPORTS, mes_reports, order_journey
+from crm.journey import MES_REPORTS, mes_reports, order_journey, with_reports
 from crm.timeline import order_timeline
 from jewelry.client_address import client_address
 from jewelry.errors import NotFound
@@ -142,9 +142,11 @@ def order_page(request, order_id: int):
            looked_for=f"order.id={order_id} traces={','.join(journey.trace_ids)}")
     source, traces = _traces(journey)
     reports = mes_reports([span for trace in traces for span in trace["lookup"].spans])
-    messages = sorted(journey.messages + reports, key=lambda message: message.created_at)
     return render(request, "crm/support/order.html", {
-        "journey": journey, "order": journey.order, "source": source, "messages": messages,
+        "journey": journey, "order": journey.order, "source": source,
+        "messages": with_reports(journey.messages, reports),
+        # found | not_found (expired, sampled away) | unavailable, by trace id: links only to traces shown
+        "trace_outcomes": {trace["lookup"].trace_id: trace["lookup"].outcome for trace in traces},
         "timeline": order_timeline(journey=journey, traces=traces), "mes_reports": MES_REPORTS,
         "spans_missing": any(trace["lookup"].outcome != "found" for trace in traces),
     })
