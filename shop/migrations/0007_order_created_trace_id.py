@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shop', '0004_pricing_submission'),
+        ('shop', '0006_backfill_order_events'),
     ]
 
     operations = [
