@@ -1,7 +1,7 @@
 """The message topology, declared once: which task goes to which exchange, routing key and queue.
 
 One topic exchange carries everything; each consuming system has its own queue
-bound to its own prefix (README, "Messages"). ``jewelry.celery`` builds Celery's
+bound to its own prefix, and MES a second one for price requests (README, "Messages"). ``jewelry.celery`` builds Celery's
 queues and routes from this table, and the outbox publishes with it.
 """
 
@@ -13,6 +13,12 @@ from kombu import Exchange, Queue
 EXCHANGE = Exchange("alexandrite", type="topic", durable=True)
 MES_QUEUE = "mes.orders"
 SHOP_QUEUE = "shop.events"
+# Price requests wait in a priority queue of their own, bound to the ``pricing.`` prefix: the
+# durable ``mes.orders`` queue keeps its ``mes.#`` binding on deployed brokers, so a ``mes.``
+# key would reach it too. A request's priority is 0..PRICING_TOP_PRIORITY, highest first
+# (docs/threat-model.md, "A fair share of pricing").
+PRICING_QUEUE = "mes.pricing"
+PRICING_TOP_PRIORITY = 9
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ def destination_name(exchange: str, routing_key: str) -> str:
 
 ROUTES: dict[str, Route] = {
     # shop / crm -> mes
-    "mes.price_order": Route(MES_QUEUE, "mes.order.submitted"),
+    "mes.price_order": Route(PRICING_QUEUE, "pricing.order.submitted"),
     "mes.approve_manufacturing": Route(MES_QUEUE, "mes.order.approved"),
     "mes.cancel_order": Route(MES_QUEUE, "mes.order.cancelled"),
     "mes.relay_outbox": Route(MES_QUEUE, "mes.maintenance.relay_outbox"),
@@ -53,6 +59,8 @@ ROUTES: dict[str, Route] = {
 QUEUES = (
     Queue(MES_QUEUE, EXCHANGE, routing_key="mes.#", durable=True),
     Queue(SHOP_QUEUE, EXCHANGE, routing_key="shop.#", durable=True),
+    Queue(PRICING_QUEUE, EXCHANGE, routing_key="pricing.#", durable=True,
+          queue_arguments={"x-max-priority": PRICING_TOP_PRIORITY + 1}),
 )
 
 

@@ -34,6 +34,9 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # The message's priority in its queue (higher first; only ``mes.pricing`` orders by it), kept
+    # so that a relayed or re-sent message is as urgent as when it was written.
+    priority = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         abstract = True
@@ -44,7 +47,7 @@ class OutboxMessage(models.Model):
         return f"{self.task_name} for order {self.order_id} ({'sent' if self.sent_at else 'pending'})"
 
 
-def enqueue(model: type[OutboxMessage], *, task_name: str, order_id: int, payload: dict):
+def enqueue(model: type[OutboxMessage], *, task_name: str, order_id: int, payload: dict, priority: int = 0):
     """Write the message in the caller's transaction; publish it once that commits."""
     route_for(task_name)  # unknown task names fail here, inside the transaction
     row = model.objects.create(
@@ -52,6 +55,7 @@ def enqueue(model: type[OutboxMessage], *, task_name: str, order_id: int, payloa
         payload=payload,
         order_id=order_id,
         trace_context=propagation.capture(),
+        priority=priority,
     )
     transaction.on_commit(lambda: dispatch(row), using=router.db_for_write(model))
     return row
@@ -69,6 +73,7 @@ def dispatch(row: OutboxMessage) -> bool:
                 queue=route.queue,
                 exchange=route.exchange,
                 routing_key=route.routing_key,
+                priority=row.priority,
             )
     except Exception as exc:  # broker down, DNS, auth...: the row keeps the message
         log.warning("Outbox message %s not published yet: %r", row.id, exc)
