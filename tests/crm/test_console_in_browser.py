@@ -80,7 +80,7 @@ def demo(tmp_path_factory):
                    message=lambda: (var_dir / "web.log").read_text(errors="replace")[-3000:])
         assert web.poll() is None, (var_dir / "web.log").read_text(errors="replace")[-3000:]
         worker = _start([str(ROOT / ".venv" / "bin" / "celery"), "-A", "jewelry", "worker", "-Q",
-                         "mes.orders,shop.events", "--concurrency=1", "--pool=solo", "--loglevel=INFO", "--without-heartbeat",
+                         "mes.orders,mes.pricing,shop.events", "--concurrency=1", "--pool=solo", "--loglevel=INFO", "--without-heartbeat",
                          "--without-gossip", "--without-mingle", "-n", f"console-browser-{os.getpid()}@%h"],
                         _demo_env(var_dir, OTEL_SERVICE_NAME="alexandrite-worker", OTEL_TRACES_EXPORTER="none"), var_dir / "worker.log")
         wait_until(lambda: " ready." in (var_dir / "worker.log").read_text(errors="replace"), timeout=60,
