@@ -1,8 +1,9 @@
 """The message topology, declared once: which task goes to which exchange, routing key and queue.
 
 One topic exchange carries everything; each consuming system has its own queue
-bound to its own prefix, and MES a second one for price requests (README, "Messages"). ``jewelry.celery`` builds Celery's
-queues and routes from this table, and the outbox publishes with it.
+bound to its own prefix, and MES a second one for price requests (docs/messages.md).
+``jewelry.celery`` builds Celery's queues and routes from this table, and the outbox
+publishes with it.
 """
 
 from dataclasses import dataclass
