@@ -107,7 +107,7 @@ def run(world: BenchWorld, *, orders: int, probes: int, progress=print) -> list[
         collector_pid, jaeger_pid = backbone.collector.popen.pid, backbone.jaeger.popen.pid
         purge_queues(world.broker_url)
         env = _app_env(world, backbone)
-        with processes.celery_worker(env, queues="mes.orders,shop.events", concurrency=1), \
+        with processes.celery_worker(env, queues="mes.orders,mes.pricing,shop.events", concurrency=1), \
                 processes.gunicorn(env, workers=2) as server:
             run_flows(server.port, *users, cube_stl(10), flows=5, concurrency=2)  # warm up
             time.sleep(settle)  # the warm-up's spans are decided and stored

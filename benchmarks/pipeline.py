@@ -1,9 +1,9 @@
 """Orders per second from SUBMITTED to PRICE_CALCULATED through RabbitMQ with one Celery worker.
 
-The orders are submitted through the real service first, so their ``PriceRequested``
-messages wait in ``mes.orders``. One worker process (prefork, ``concurrency`` children)
-starts on both queues but consumes only ``shop.events``; the clock starts when it is
-told to consume ``mes.orders`` too, and stops at the last PRICE_CALCULATED transition.
+The orders are submitted through the real service first, so their ``mes.price_order``
+messages wait in ``mes.pricing``. One worker process (prefork, ``concurrency`` children)
+starts consuming only ``shop.events``; the clock starts when it is told to consume
+``mes.pricing`` too, and stops at the last PRICE_CALCULATED transition.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _last_priced_at(ids: list[int]) -> datetime:
 
 def _one_run(world: BenchWorld, *, orders: int, concurrency: int, traced: bool) -> float:
     from jewelry.celery import app
-    from jewelry.messaging import EXCHANGE, MES_QUEUE
+    from jewelry.messaging import EXCHANGE, PRICING_QUEUE
 
     purge_queues(world.broker_url)
     ids = _submitted_orders(orders)
@@ -76,7 +76,7 @@ def _one_run(world: BenchWorld, *, orders: int, concurrency: int, traced: bool) 
                             **SAMPLE_EVERYTHING)
         with processes.celery_worker(env, queues="shop.events", concurrency=concurrency) as worker:
             started = datetime.now(UTC)
-            app.control.add_consumer(MES_QUEUE, exchange=EXCHANGE.name, routing_key="mes.#",
+            app.control.add_consumer(PRICING_QUEUE, exchange=EXCHANGE.name, routing_key="pricing.#",
                                      destination=[worker.node], reply=True, timeout=10)
             deadline = time.monotonic() + MAX_WAIT_SECONDS
             while _priced(ids) < len(ids):

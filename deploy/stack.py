@@ -430,7 +430,7 @@ def app_processes(backbone: Backbone, log_dir: Path) -> list[Process]:
         app("web", "alexandrite-web", [str(VENV_BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py"),
                                        "jewelry.wsgi", "-b", APP_ADDRESS],
             ready_url=f"http://{APP_ADDRESS}/health/live/"),
-        app("mes-worker", "alexandrite-worker", [*worker, "-Q", "mes.orders", "-n", "mes@%h"],
+        app("mes-worker", "alexandrite-worker", [*worker, "-Q", "mes.orders,mes.pricing", "-n", "mes@%h"],
             ready_log=" ready."),
         app("shop-worker", "alexandrite-worker", [*worker, "-Q", "shop.events", "-n", "shop@%h"],
             ready_log=" ready."),

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from celery import current_app, shared_task
 
-from jewelry.messaging import MES_QUEUE, RETRY, SHOP_QUEUE, Route
+from jewelry.messaging import MES_QUEUE, PRICING_QUEUE, RETRY, SHOP_QUEUE, Route
 
 
 class ContractError(TypeError):
@@ -68,7 +68,7 @@ class PriceRequested(Message):
     """The customer submitted the order: MES prices its model (``submission`` names which upload)."""
 
     name = "mes.price_order"
-    route = Route(MES_QUEUE, "mes.order.submitted")
+    route = Route(PRICING_QUEUE, "pricing.order.submitted")  # a priority queue: the fair share of pricing
     task_options: ClassVar[dict] = {"max_retries": RETRY["max_retries"]}  # retried by hand: see mes.tasks
     time_limits = (60.0, 90.0)  # the largest accepted model prices in about 20 s
 
@@ -227,11 +227,12 @@ def contract_for(task_name: str) -> type[Message]:
     return CONTRACTS[task_name]
 
 
-def publish(task_name: str, payload: dict, *, task_id: str | None = None) -> None:
+def publish(task_name: str, payload: dict, *, task_id: str | None = None, priority: int = 0) -> None:
     """Send one message on its contract's route now (the outbox calls this after commit)."""
     route = contract_for(task_name).route
     current_app.tasks[task_name].apply_async(kwargs=payload, task_id=task_id, queue=route.queue,
-                                             exchange=route.exchange, routing_key=route.routing_key)
+                                             exchange=route.exchange, routing_key=route.routing_key,
+                                             priority=priority)
 
 
 def send(message: Message) -> None:

@@ -1,8 +1,9 @@
 """The broker topology and the consumers' retry policy: one exchange, a queue per consuming system.
 
 One topic exchange carries everything; each consuming system has its own queue
-bound to its own prefix (README, "Messages"). Each message's route is on its
-contract (``jewelry.contracts``); ``jewelry.celery`` builds Celery's queues and routes from both.
+bound to its own prefix, and MES a second one for price requests (docs/messages.md).
+Each message's route is on its contract (``jewelry.contracts``); ``jewelry.celery`` builds
+Celery's queues and routes from both.
 """
 
 from dataclasses import dataclass
@@ -13,6 +14,12 @@ from kombu import Exchange, Queue
 EXCHANGE = Exchange("alexandrite", type="topic", durable=True)
 MES_QUEUE = "mes.orders"
 SHOP_QUEUE = "shop.events"
+# Price requests wait in a priority queue of their own, bound to the ``pricing.`` prefix: the
+# durable ``mes.orders`` queue keeps its ``mes.#`` binding on deployed brokers, so a ``mes.``
+# key would reach it too. A request's priority is 0..PRICING_TOP_PRIORITY, highest first
+# (docs/threat-model.md, "A fair share of pricing").
+PRICING_QUEUE = "mes.pricing"
+PRICING_TOP_PRIORITY = 9
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,8 @@ def destination_name(exchange: str, routing_key: str) -> str:
 QUEUES = (
     Queue(MES_QUEUE, EXCHANGE, routing_key="mes.#", durable=True),
     Queue(SHOP_QUEUE, EXCHANGE, routing_key="shop.#", durable=True),
+    Queue(PRICING_QUEUE, EXCHANGE, routing_key="pricing.#", durable=True,
+          queue_arguments={"x-max-priority": PRICING_TOP_PRIORITY + 1}),
 )
 
 

@@ -33,6 +33,9 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # The message's priority in its queue (higher first; only ``mes.pricing`` orders by it), kept
+    # so that a relayed or re-sent message is as urgent as when it was written.
+    priority = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         abstract = True
@@ -43,13 +46,17 @@ class OutboxMessage(models.Model):
         return f"{self.task_name} for order {self.order_id} ({'sent' if self.sent_at else 'pending'})"
 
 
-def enqueue(model: type[OutboxMessage], message: Message):
-    """Write ``message`` (a contract naming its order) in the caller's transaction; publish after commit."""
+def enqueue(model: type[OutboxMessage], message: Message, *, priority: int = 0):
+    """Write ``message`` (a contract naming its order) in the caller's transaction; publish after commit.
+
+    ``priority`` (0-9, highest first) matters only on a priority queue (``mes.pricing``).
+    """
     row = model.objects.create(
         task_name=message.name,
         payload=message.payload(),
         order_id=message.order_id,
         trace_context=trace_context.capture(),
+        priority=priority,
     )
     transaction.on_commit(lambda: dispatch(row), using=router.db_for_write(model))
     return row
@@ -60,7 +67,7 @@ def dispatch(row: OutboxMessage) -> bool:
     manager = type(row).objects
     try:
         with trace_context.attached(row.trace_context):
-            publish(row.task_name, row.payload, task_id=str(row.id))
+            publish(row.task_name, row.payload, task_id=str(row.id), priority=row.priority)
     except Exception as exc:  # broker down, DNS, auth...: the row keeps the message
         log.warning("Outbox message %s not published yet: %r", row.id, exc)
         manager.filter(pk=row.pk).update(attempts=F("attempts") + 1, last_error=repr(exc)[:500])

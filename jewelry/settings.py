@@ -182,6 +182,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Price requests are ordered by their customer's backlog, a customer's first waiting order before
+# anyone's second (docs/threat-model.md, "A fair share of pricing"); off: first come, first served.
+PRICING_FAIR_SHARE = env.bool("PRICING_FAIR_SHARE", default=True)
 # A lost broker connection requeues the unacknowledged message anyway: stop its task
 # rather than let the redelivery run next to it (Celery 6's default).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True

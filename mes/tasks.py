@@ -1,4 +1,4 @@
-"""MES consumers (queue ``mes.orders``): thin wrappers of ``mes.services``, safe to redeliver.
+"""MES consumers (``mes.orders``, ``mes.pricing``): thin wrappers of ``mes.services``, safe to redeliver.
 
 Each handler is named for the message it reacts to (``jewelry.contracts``).
 """

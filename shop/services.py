@@ -25,10 +25,11 @@ from jewelry.lifecycle import (
     order_status_changed,
     reached,
 )
+from jewelry.messaging import PRICING_TOP_PRIORITY
 from jewelry.metals import Metal
 from jewelry.model_files import check_model_file, format_from_name
 from jewelry.roles import MES_SYSTEM_ACTOR, Actor, Role
-from shop import events
+from shop import events, selectors
 from shop.models import Order, OrderStatusChange, ShopOutbox
 from tracing import record, spans
 
@@ -185,11 +186,24 @@ def submit_order(*, order_id: int, customer_id: int) -> Order:
                               customer_id=customer_id, savepoint=False, error_code="", error_message="",
                               submission=F("submission") + 1)
         order.refresh_from_db(fields=["submission"])
+        waiting = selectors.orders_waiting_for_price(customer_id=order.customer_id, excluding_order_id=order.pk)
         outbox.enqueue(ShopOutbox, PriceRequested(
             order_id=order.pk, customer_id=order.customer_id, metal=order.metal,
             model_key=order.model_file.name, model_format=order.model_format, submission=order.submission,
-        ))
+        ), priority=pricing_priority(waiting=waiting))
     return order
+
+
+def pricing_priority(*, waiting: int) -> int:
+    """The price request's priority when ``waiting`` other orders of its customer already wait for a price.
+
+    A customer's first waiting order goes before every customer's second and later ones, so
+    one customer's backlog cannot hold back another's model (docs/threat-model.md, "A fair
+    share of pricing"). From the tenth on, a customer's requests share the lowest priority.
+    """
+    if not settings.PRICING_FAIR_SHARE:
+        return 0
+    return max(0, PRICING_TOP_PRIORITY - waiting)
 
 
 def _about_an_earlier_submission(order: Order, message: type[Message], submission: int | None) -> bool:

@@ -28,7 +28,7 @@ from deploy.stack import free_port
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent  # the virtualenv running the tests (bin/test: ROOT/.venv)
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
-WORKER_QUEUES = ("mes.orders", "shop.events")
+WORKER_QUEUES = ("mes.orders", "mes.pricing", "shop.events")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 _names = itertools.count(1)

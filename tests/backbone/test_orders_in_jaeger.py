@@ -87,8 +87,8 @@ def test_an_order_to_closed_and_a_pricing_failure_are_read_back_from_jaeger(
     assert json.loads(pricing.attributes[A.MODEL_BBOX]) == pytest.approx([10.0, 10.0, 10.0])
     # Message id, topic and queue, as sent and as consumed.
     request_id = str(ShopOutbox.objects.get(order_id=closed, task_name=PriceRequested.name).id)
-    assert messaging(pricing) == rabbitmq("process", "mes.order.submitted", "mes.orders", request_id)
-    assert messaging(publish) == rabbitmq("send", "mes.order.submitted", "mes.orders", request_id)
+    assert messaging(pricing) == rabbitmq("process", "pricing.order.submitted", "mes.pricing", request_id)
+    assert messaging(publish) == rabbitmq("send", "pricing.order.submitted", "mes.pricing", request_id)
 
     failure = [span for trace in order_traces(jaeger, failed, {PRICE_RUN, REFUSED_RUN}).values()
                for span in trace]

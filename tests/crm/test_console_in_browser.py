@@ -89,7 +89,7 @@ def demo(tmp_path_factory):
         # A thread pool, not solo: under solo, a message that came in while a task ran waited about
         # 10 s at times (seen in the worker's log: an approval, a progress report), several times a run.
         worker = _start([str(ROOT / ".venv" / "bin" / "celery"), "-A", "jewelry", "worker", "-Q",
-                         "mes.orders,shop.events", "--concurrency=1", "--pool=threads", "--loglevel=INFO",
+                         "mes.orders,mes.pricing,shop.events", "--concurrency=1", "--pool=threads", "--loglevel=INFO",
                          "--without-heartbeat", "--without-gossip", "--without-mingle",
                          "-n", f"console-browser-{os.getpid()}@%h"],
                         _demo_env(var_dir, OTEL_SERVICE_NAME="alexandrite-worker", OTEL_TRACES_EXPORTER="none"),

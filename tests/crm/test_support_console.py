@@ -137,7 +137,7 @@ def test_a_closed_orders_page_shows_every_stage_with_its_time_duration_actor_and
     assert page.count('class="stage') == 10
     assert "so far" not in page and "Nothing: CLOSED is final" in page and "Waiting for" not in page
     assert timezone.localtime(journey.stages[3].entered_at).strftime("%Y-%m-%d %H:%M:%S") in page
-    assert "mes.order.submitted" in page and "mes.order.approved" in page  # the outbox messages
+    assert "pricing.order.submitted" in page and "mes.order.approved" in page  # the outbox messages
     assert "No span source is configured" in page
     assert f"<title>Order {order_id} · Alexandrite</title>" in page
 

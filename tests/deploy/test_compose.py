@@ -89,7 +89,7 @@ def test_every_image_is_pinned_through_versions_env(compose, versions):
 def test_app_processes_run_their_commands_under_their_service_names(compose):
     commands = {
         "web": ["gunicorn", "-c", "deploy/gunicorn.conf.py", "jewelry.wsgi"],
-        "mes-worker": ["celery", "-A", "jewelry", "worker", "-Q", "mes.orders", "-n", "mes@%h"],
+        "mes-worker": ["celery", "-A", "jewelry", "worker", "-Q", "mes.orders,mes.pricing", "-n", "mes@%h"],
         "shop-worker": ["celery", "-A", "jewelry", "worker", "-Q", "shop.events", "-n", "shop@%h"],
         "beat": ["celery", "-A", "jewelry", "beat"],
     }

@@ -118,7 +118,7 @@ def test_app_processes_run_their_commands_under_their_service_names(manifests):
         (config_ref, secret_ref) = container["envFrom"]
         assert config_ref["configMapRef"]["name"].startswith("alexandrite-env-")  # kustomize's hash suffix
         assert secret_ref["secretRef"]["name"] == "alexandrite-secrets"
-    assert "mes.orders" in _pod(deployments["mes-worker"])["spec"]["containers"][0]["command"]
+    assert "mes.orders,mes.pricing" in _pod(deployments["mes-worker"])["spec"]["containers"][0]["command"]
     assert "shop.events" in _pod(deployments["shop-worker"])["spec"]["containers"][0]["command"]
     assert deployments["beat"]["spec"]["replicas"] == 1
     assert deployments["beat"]["spec"]["strategy"]["type"] == "Recreate"

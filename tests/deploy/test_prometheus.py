@@ -137,7 +137,7 @@ def test_the_issue_s_dead_mans_switches_and_watchdog_exist(alert_rules):
     exprs = {rule["alert"]: rule["expr"] for rule in _alerts(alert_rules)}
     assert "absent(alexandrite_orders_stuck)" in exprs["AlexandriteStuckOrderDetectorSilent"]
     assert 'service_name="alexandrite-beat"' in exprs["AlexandriteBeatSilent"]
-    for queue in ("mes.orders", "shop.events"):
+    for queue in ("mes.orders", "mes.pricing", "shop.events"):
         assert f'absent(rabbitmq_detailed_queue_consumers{{queue="{queue}"}})' in exprs[
             "AlexandriteQueueWithoutConsumers"]
     assert exprs["Watchdog"].strip() == "vector(1)"

@@ -48,7 +48,7 @@ def test_the_readme_names_every_production_process():
     background = [c for c in commands if c.endswith("&")]
     assert background == [
         ".venv/bin/gunicorn -c deploy/gunicorn.conf.py jewelry.wsgi &",
-        ".venv/bin/celery -A jewelry worker -Q mes.orders -n mes@%h &",
+        ".venv/bin/celery -A jewelry worker -Q mes.orders,mes.pricing -n mes@%h &",
         ".venv/bin/celery -A jewelry worker -Q shop.events -n shop@%h &",
         ".venv/bin/celery -A jewelry beat &",
     ]

@@ -93,10 +93,10 @@ def test_submit_trace_holds_the_mes_pricing_and_its_sql_across_the_queue(app, ca
     price_request = message_id(ShopOutbox, order_id, PriceRequested.name)
     assert (publish.kind, publish.service_name, publish.parent_span_id) == (
         "PRODUCER", WEB_SERVICE, submit.span_id)
-    assert messaging(publish) == rabbitmq("send", "mes.order.submitted", "mes.orders", price_request)
+    assert messaging(publish) == rabbitmq("send", "pricing.order.submitted", "mes.pricing", price_request)
     assert (pricing.kind, pricing.service_name, pricing.parent_span_id) == ("CONSUMER", WORKER_SERVICE,
                                                                            publish.span_id)
-    assert messaging(pricing) == rabbitmq("process", "mes.order.submitted", "mes.orders", price_request)
+    assert messaging(pricing) == rabbitmq("process", "pricing.order.submitted", "mes.pricing", price_request)
     # What MES measured and decided.
     assert pricing.attributes[A.MODEL_VOLUME] == pytest.approx(1000.0)
     assert pricing.attributes[A.MODEL_TRIANGLE_COUNT] == 12

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(databases=["default", 
 def test_price_lost_between_mes_and_the_shop_is_sent_again_and_recorded(api, customer):
     purge_queues()
     with publishing_to():
-        with celery_worker(queues=("mes.orders",)) as mes_worker:
+        with celery_worker(queues=("mes.orders", "mes.pricing")) as mes_worker:
             order_id = submitted_order(api(customer), cube_stl(10))
             priced_in_mes = ManufacturingJob.objects.filter(order_id=order_id, stage=S.PRICE_CALCULATED)
             wait_until(priced_in_mes.exists, message=lambda: f"MES to price; log:\n{mes_worker.log()}")
@@ -43,7 +43,7 @@ def test_price_lost_between_mes_and_the_shop_is_sent_again_and_recorded(api, cus
 
         assert scan.redispatched == {}  # the shop's side lost nothing: the answer is MES's to send
         assert Order.objects.get(pk=order_id).stuck_since is not None
-        with celery_worker(queues=("mes.orders", "shop.events")) as worker:
+        with celery_worker(queues=("mes.orders", "mes.pricing", "shop.events")) as worker:
             order = wait_until(lambda: Order.objects.filter(pk=order_id, status=S.PRICE_CALCULATED).first(),
                                message=lambda: f"the shop to record the price; log:\n{worker.log()}")
             worker_log = worker.log()

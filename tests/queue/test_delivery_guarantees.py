@@ -9,7 +9,7 @@ from kombu import Connection
 from jewelry import outbox
 from jewelry.contracts import PriceRequested
 from jewelry.lifecycle import OrderStatus as S
-from jewelry.messaging import MES_QUEUE, QUEUES
+from jewelry.messaging import PRICING_QUEUE, QUEUES
 from jewelry.roles import Role
 from jewelry.sample_models import cube_stl
 from shop.models import Order, ShopOutbox
@@ -27,9 +27,16 @@ class ChangeFailed(Exception):
     pass
 
 
-def enqueue_price_request(order_id: int):
+def enqueue_price_request(order_id: int, priority: int = 0):
     return outbox.enqueue(ShopOutbox, PriceRequested(order_id=order_id, customer_id=1, metal="gold_18k",
-                                                     model_key=f"models/1/{order_id}/ring.stl"))
+                                                     model_key=f"models/1/{order_id}/ring.stl"),
+                          priority=priority)
+
+
+def next_price_request():
+    with Connection(broker_url(), connect_timeout=5) as connection:
+        queue = next(q for q in QUEUES if q.name == PRICING_QUEUE)(connection.default_channel)
+        return queue.get(no_ack=True)
 
 
 def test_message_written_in_a_rolled_back_transaction_is_never_published(broker):
@@ -38,12 +45,12 @@ def test_message_written_in_a_rolled_back_transaction_is_never_published(broker)
         raise ChangeFailed("the change the message announces fails after the message was written")
 
     assert not ShopOutbox.objects.exists()
-    assert queue_depth(MES_QUEUE) == 0
+    assert queue_depth(PRICING_QUEUE) == 0
     # The same write, committed, is on the queue at once (publisher confirms):
     # the empty queue above is a real "nothing was sent".
     with transaction.atomic():
         enqueue_price_request(order_id=42)
-    assert queue_depth(MES_QUEUE) == 1
+    assert queue_depth(PRICING_QUEUE) == 1
 
 
 def test_order_submitted_while_the_broker_is_down_is_priced_after_the_relay(api, customer, broker):
@@ -54,7 +61,7 @@ def test_order_submitted_while_the_broker_is_down_is_priced_after_the_relay(api,
     assert (message.sent_at, message.attempts) == (None, 1)
     assert message.last_error
     assert Order.objects.get(pk=order_id).status == S.SUBMITTED
-    assert queue_depth(MES_QUEUE) == 0
+    assert queue_depth(PRICING_QUEUE) == 0
 
     # The broker is back: the periodic relay finds the row and a worker prices the order.
     with celery_worker(env=process_env(OUTBOX_RELAY_GRACE_SECONDS=0)) as worker:
@@ -70,9 +77,7 @@ def test_published_message_carries_ids_and_no_personal_data(api, make_user, brok
     customer = make_user(Role.CUSTOMER, username="jane.doe@example.com")
     order_id = submitted_order(api(customer), cube_stl(10), name="Jane Doe engagement ring.stl")
 
-    with Connection(broker_url(), connect_timeout=5) as connection:
-        queue = next(q for q in QUEUES if q.name == MES_QUEUE)(connection.default_channel)
-        message = queue.get(no_ack=True)
+    message = next_price_request()
 
     assert message is not None, "submitting published nothing"
     assert message.headers["task"] == PriceRequested.name
@@ -85,3 +90,15 @@ def test_published_message_carries_ids_and_no_personal_data(api, make_user, brok
     assert kwargs["model_key"].startswith(f"models/{customer.pk}/{order_id}/")
     body = message.body if isinstance(message.body, str) else message.body.decode()
     assert "jane" not in (body + repr(message.headers)).lower()
+
+
+def test_price_request_relayed_after_a_broker_outage_keeps_its_priority(broker):
+    with publishing_to(UNREACHABLE_BROKER), transaction.atomic():
+        row = enqueue_price_request(order_id=43, priority=7)
+    assert ShopOutbox.objects.get(pk=row.pk).sent_at is None
+
+    assert outbox.relay_pending(ShopOutbox, older_than_seconds=0) == 1
+
+    message = next_price_request()
+    assert message.headers["id"] == str(row.id)
+    assert message.properties["priority"] == 7

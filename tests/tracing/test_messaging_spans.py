@@ -35,9 +35,9 @@ def expected(operation_name: str, operation_type: str, message_id) -> dict:
         A.MESSAGING_SYSTEM: "rabbitmq",
         A.MESSAGING_OPERATION_NAME: operation_name,
         A.MESSAGING_OPERATION_TYPE: operation_type,
-        A.MESSAGING_DESTINATION_NAME: "alexandrite:mes.order.submitted",
-        A.MESSAGING_ROUTING_KEY: "mes.order.submitted",
-        A.MESSAGING_CONSUMER_GROUP: "mes.orders",
+        A.MESSAGING_DESTINATION_NAME: "alexandrite:pricing.order.submitted",
+        A.MESSAGING_ROUTING_KEY: "pricing.order.submitted",
+        A.MESSAGING_CONSUMER_GROUP: "mes.pricing",
         A.MESSAGING_MESSAGE_ID: str(message_id),
     }
 
@@ -46,7 +46,7 @@ def test_publish_span_is_a_child_of_the_request_and_its_context_rides_in_the_mes
     with publishing_to(IN_MEMORY_BROKER):
         order_id = submitted_order(api(customer), cube_stl(10))
         with celery_app.connection_for_read() as connection:
-            message = connection.default_channel.basic_get("mes.orders", no_ack=True)
+            message = connection.default_channel.basic_get("mes.pricing", no_ack=True)
 
     row = ShopOutbox.objects.get(order_id=order_id)
     finished = spans.get_finished_spans()
