@@ -1,6 +1,6 @@
 """Orders per second from SUBMITTED to PRICE_CALCULATED through RabbitMQ with one Celery worker.
 
-The orders are submitted through the real service first, so their ``mes.price_order``
+The orders are submitted through the real service first, so their ``PriceRequested``
 messages wait in ``mes.pricing``. One worker process (prefork, ``concurrency`` children)
 starts consuming only ``shop.events``; the clock starts when it is told to consume
 ``mes.pricing`` too, and stops at the last PRICE_CALCULATED transition.
