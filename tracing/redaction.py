@@ -3,7 +3,7 @@
 Request parameters pass ``safe_params``; query strings the Django instrumentation
 records keep only allowed keys, client addresses are cut to their network and the
 User-Agent to known products, in ``scrub_request_attributes``; captured headers are
-masked by name (``SENSITIVE_HEADERS``, enforced by tracing.setup).
+masked by name (``SENSITIVE_HEADERS``, in ``mask_sensitive_headers``).
 """
 
 import ipaddress
@@ -75,6 +75,10 @@ SENSITIVE_HEADERS = (
     "csrf", "email", "phone", "forwarded", "x-real-ip", "x-original-uri",
     "user-agent",  # whole, with its comments; user_agent.original keeps the known products
 )
+_SENSITIVE_HEADER = re.compile("|".join(SENSITIVE_HEADERS), re.IGNORECASE)
+# Where the instrumentation puts a captured header: the prefix, then its name with "-" as "_".
+_HEADER_ATTRIBUTE_PREFIXES = ("http.request.header.", "http.response.header.")
+HEADER_MASK = "[REDACTED]"  # what the instrumentation itself writes for a sanitized header
 _QUERY_ATTRIBUTES = (A.HTTP_TARGET, A.HTTP_URL, A.URL_FULL)
 
 
@@ -118,6 +122,18 @@ def user_agent_products(user_agent: str) -> str:
     products = [f"{name}/{version}" for name, version in _USER_AGENT_PRODUCT.findall(user_agent[:MAX_USER_AGENT])
                 if name in KNOWN_USER_AGENT_PRODUCTS]
     return " ".join(products) or REDACTED
+
+
+def mask_sensitive_headers(span) -> None:
+    """Captured headers (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) named in SENSITIVE_HEADERS show
+    only HEADER_MASK, whatever OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS says."""
+    if not span.is_recording():
+        return
+    sensitive = [(key, value) for key, value in span.attributes.items()
+                 if key.startswith(_HEADER_ATTRIBUTE_PREFIXES)
+                 and _SENSITIVE_HEADER.search(key.rsplit(".", 1)[1].replace("_", "-"))]
+    for key, values in sensitive:
+        span.set_attribute(key, [HEADER_MASK] * len(values))
 
 
 def scrub_request_attributes(span, request) -> None:

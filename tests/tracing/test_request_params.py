@@ -5,10 +5,11 @@ whichever way they arrive (body, query string, headers)."""
 import base64
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 
 from tests.tracing.helpers import everything_said, server_spans
 from tracing import attributes as A
-from tracing.redaction import REDACTED, client_network, safe_params, scrub_query
+from tracing.redaction import REDACTED, client_network, mask_sensitive_headers, safe_params, scrub_query
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,21 @@ def test_captured_headers_never_show_credentials_or_cookies(client, customer, mo
     for secret in (credentials, "pw-for-tests", "s3ss10n-value", "csrf-value", "k3y-value"):
         assert secret not in said
     assert span.attributes[A.USER_ID] == customer.pk  # the Basic credentials did authenticate
+
+
+def test_captured_headers_named_sensitive_are_masked_on_the_span_whatever_their_direction():
+    span = TracerProvider().get_tracer("tests").start_span("GET /")
+    span.set_attributes({"http.response.header.set_cookie": ["sessionid=s3ss10n"],
+                         "http.response.header.x_auth_token": ["t0ken", "t0ken2"],
+                         "http.request.header.x_real_ip": ["203.0.113.7"],
+                         "http.response.header.content_type": ["application/json"]})
+
+    mask_sensitive_headers(span)
+
+    assert dict(span.attributes) == {"http.response.header.set_cookie": ("[REDACTED]",),
+                                     "http.response.header.x_auth_token": ("[REDACTED]", "[REDACTED]"),
+                                     "http.request.header.x_real_ip": ("[REDACTED]",),
+                                     "http.response.header.content_type": ("application/json",)}
 
 
 @pytest.mark.parametrize("user_agent", [
