@@ -7,6 +7,7 @@ masked by name (``SENSITIVE_HEADERS``, in ``mask_sensitive_headers``).
 """
 
 import ipaddress
+import os
 import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
@@ -76,8 +77,9 @@ SENSITIVE_HEADERS = (
     "user-agent",  # whole, with its comments; user_agent.original keeps the known products
 )
 _SENSITIVE_HEADER = re.compile("|".join(SENSITIVE_HEADERS), re.IGNORECASE)
-# Where the instrumentation puts a captured header: the prefix, then its name with "-" as "_".
-_HEADER_ATTRIBUTE_PREFIXES = ("http.request.header.", "http.response.header.")
+# Which headers the instrumentation captures, per direction (it reads these on every request too).
+_CAPTURE_VARIABLES = {"request": "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST",
+                      "response": "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE"}
 HEADER_MASK = "[REDACTED]"  # what the instrumentation itself writes for a sanitized header
 _QUERY_ATTRIBUTES = (A.HTTP_TARGET, A.HTTP_URL, A.URL_FULL)
 
@@ -124,14 +126,15 @@ def user_agent_products(user_agent: str) -> str:
     return " ".join(products) or REDACTED
 
 
-def mask_sensitive_headers(span) -> None:
-    """Captured headers (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) named in SENSITIVE_HEADERS show
-    only HEADER_MASK, whatever OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS says."""
-    if not span.is_recording():
-        return
-    sensitive = [(key, value) for key, value in span.attributes.items()
-                 if key.startswith(_HEADER_ATTRIBUTE_PREFIXES)
-                 and _SENSITIVE_HEADER.search(key.rsplit(".", 1)[1].replace("_", "-"))]
+def mask_sensitive_headers(span, direction: str) -> None:
+    """Captured ``direction`` ("request" or "response") headers named in SENSITIVE_HEADERS show only
+    HEADER_MASK, whatever OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS says."""
+    if not os.environ.get(_CAPTURE_VARIABLES[direction]) or not span.is_recording():
+        return  # nothing captured: no attribute to look at
+    # The instrumentation names a captured header's attribute by the header, "-" written "_".
+    prefix = f"http.{direction}.header."
+    sensitive = [(key, values) for key, values in span.attributes.items() if key.startswith(prefix)
+                 and _SENSITIVE_HEADER.search(key[len(prefix):].replace("_", "-"))]
     for key, values in sensitive:
         span.set_attribute(key, [HEADER_MASK] * len(values))
 

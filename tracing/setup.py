@@ -145,13 +145,13 @@ def _batch_processor(exporter: SpanExporter) -> BatchSpanProcessor:
 # headers before the request hook, response headers before the response hook).
 def _request_hook(span, request) -> None:
     sql.begin()
-    redaction.mask_sensitive_headers(span)
+    redaction.mask_sensitive_headers(span, "request")
     redaction.scrub_request_attributes(span, request)
     propagation.link_caller(span)
 
 
 def _response_hook(span, request, response) -> None:
-    redaction.mask_sensitive_headers(span)
+    redaction.mask_sensitive_headers(span, "response")
     sql.end(span)
 
 
