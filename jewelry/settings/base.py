@@ -34,23 +34,29 @@ INSTALLED_APPS = [
 # Outermost first: a request passes these top to bottom, its response bottom to top.
 # (The OpenTelemetry Django instrumentation puts its own in front of all, at set-up.)
 MIDDLEWARE = [
-    # HSTS, nosniff and the HTTPS redirect apply to every answer, the refusals below included.
+    # First: HSTS, nosniff and the HTTPS redirect apply to every answer, the refusals below included.
     "django.middleware.security.SecurityMiddleware",
-    # A NUL in the path or query is refused before anything looks up a file or a row with it.
+    # A NUL in the query string is refused before any lookup, a static file's request's too.
     "jewelry.nul_guard.RefuseNulMiddleware",
     # A body declared bigger than any endpoint takes is refused before a byte of it is read.
     "jewelry.body_limit.RefuseOversizedBodyMiddleware",
-    # Static files are served here, before sessions, sign-in and spans spend anything on them.
+    # Static files are answered here, before sessions and sign-in spend anything on them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside everything that can fail below: any error under /api/ becomes {code, message}.
     "jewelry.api.ApiErrorsAsJsonMiddleware",
+    # Before everything that reads the session: CSRF (if told to keep its token there), sign-in, messages.
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Slash redirects and Content-Length: near the top, outside what may change a response.
     "django.middleware.common.CommonMiddleware",
+    # Before the views, which assume a forged cross-site POST was already refused.
     "django.middleware.csrf.CsrfViewMiddleware",
     # Next to authentication: a throttled sign-in from the login form or the admin answers 429 JSON.
     "jewelry.login_throttle.LoginThrottleMiddleware",
+    # After sessions: request.user comes from the session (or, for the API, from DRF's own classes).
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After sessions: the admin's one-time messages are kept there.
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Any position: X-Frame-Options goes on every page, so no other site frames the admin or the console.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost, below authentication: it puts the user and the view's order on the request's span.
     "tracing.middleware.OrderSpanMiddleware",
