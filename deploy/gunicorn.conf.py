@@ -62,6 +62,8 @@ _var_dir = Path(os.environ.get("ALEXANDRITE_VAR_DIR", Path(__file__).resolve().p
 control_socket = os.environ.get(
     "GUNICORN_CONTROL_SOCKET", str(_var_dir / f"gunicorn-{bind.rsplit(':', 1)[-1]}.ctl")
 )
+# Importing the Django settings makes no folder: the socket's is made here, where it is needed.
+Path(control_socket).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _is_local(address: str) -> bool:

@@ -1,5 +1,7 @@
 """Shared fixtures: users in each role, API clients, an in-memory span exporter, model files."""
 
+from pathlib import Path
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -33,6 +35,14 @@ def _no_failed_logins_carried_over():
     from django.core.cache import caches
 
     caches[settings.LOGIN_THROTTLE_CACHE].clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_root():
+    """WhiteNoise warns about a missing STATIC_ROOT, which importing settings does not make."""
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ The file keeps the newest ``RECENT_SPANS_LIMIT`` spans and drops older ones.
 import json
 import sqlite3
 from contextlib import closing
+from pathlib import Path
 
 from django.conf import settings
 from opentelemetry.sdk.trace import ReadableSpan
@@ -36,6 +37,7 @@ _TRIM = "DELETE FROM span WHERE id <= (SELECT MAX(id) FROM span) - ?"  # keep th
 
 
 def _connect(path: str) -> sqlite3.Connection:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)  # the demo's var/, made on first use
     connection = sqlite3.connect(path, timeout=10)
     # WAL: the console reads while a worker writes; a lost tail of a demo's spans costs nothing.
     connection.execute("PRAGMA journal_mode=WAL")

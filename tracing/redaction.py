@@ -3,10 +3,11 @@
 Request parameters pass ``safe_params``; query strings the Django instrumentation
 records keep only allowed keys, client addresses are cut to their network and the
 User-Agent to known products, in ``scrub_request_attributes``; captured headers are
-masked by name (``SENSITIVE_HEADERS``, enforced by tracing.setup).
+masked by name (``SENSITIVE_HEADERS``, in ``mask_sensitive_headers``).
 """
 
 import ipaddress
+import os
 import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode
@@ -75,6 +76,11 @@ SENSITIVE_HEADERS = (
     "csrf", "email", "phone", "forwarded", "x-real-ip", "x-original-uri",
     "user-agent",  # whole, with its comments; user_agent.original keeps the known products
 )
+_SENSITIVE_HEADER = re.compile("|".join(SENSITIVE_HEADERS), re.IGNORECASE)
+# Which headers the instrumentation captures, per direction (it reads these on every request too).
+_CAPTURE_VARIABLES = {"request": "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST",
+                      "response": "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE"}
+HEADER_MASK = "[REDACTED]"  # what the instrumentation itself writes for a sanitized header
 _QUERY_ATTRIBUTES = (A.HTTP_TARGET, A.HTTP_URL, A.URL_FULL)
 
 
@@ -118,6 +124,19 @@ def user_agent_products(user_agent: str) -> str:
     products = [f"{name}/{version}" for name, version in _USER_AGENT_PRODUCT.findall(user_agent[:MAX_USER_AGENT])
                 if name in KNOWN_USER_AGENT_PRODUCTS]
     return " ".join(products) or REDACTED
+
+
+def mask_sensitive_headers(span, direction: str) -> None:
+    """Captured ``direction`` ("request" or "response") headers named in SENSITIVE_HEADERS show only
+    HEADER_MASK, whatever OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS says."""
+    if not os.environ.get(_CAPTURE_VARIABLES[direction]) or not span.is_recording():
+        return  # nothing captured: no attribute to look at
+    # The instrumentation names a captured header's attribute by the header, "-" written "_".
+    prefix = f"http.{direction}.header."
+    sensitive = [(key, values) for key, values in span.attributes.items() if key.startswith(prefix)
+                 and _SENSITIVE_HEADER.search(key[len(prefix):].replace("_", "-"))]
+    for key, values in sensitive:
+        span.set_attribute(key, [HEADER_MASK] * len(values))
 
 
 def scrub_request_attributes(span, request) -> None:

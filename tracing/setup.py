@@ -47,7 +47,6 @@ EXPORT_DEFAULTS = {
 # Prometheus would each need exemplar storage turned on), and offering one on every
 # transition's counter and histogram was a third of what a business measurement cost.
 EXEMPLAR_FILTER_VARIABLE = "OTEL_METRICS_EXEMPLAR_FILTER"
-SANITIZE_HEADERS_VARIABLE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
 
 _state: dict = {"pid": None, "tracer_provider": None, "meter_provider": None, "sessions": [],
                 "backend_stuck": False}
@@ -142,21 +141,17 @@ def _batch_processor(exporter: SpanExporter) -> BatchSpanProcessor:
                               max_export_batch_size=setting("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"))
 
 
-def _sanitize_sensitive_headers() -> None:
-    """Captured headers (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*) never show credentials or cookies."""
-    configured = [name.strip() for name in os.environ.get(SANITIZE_HEADERS_VARIABLE, "").split(",")
-                  if name.strip()]
-    missing = [name for name in redaction.SENSITIVE_HEADERS if name not in configured]
-    os.environ[SANITIZE_HEADERS_VARIABLE] = ",".join(configured + missing)
-
-
+# The hooks run after the instrumentation has put the captured headers on the span (request
+# headers before the request hook, response headers before the response hook).
 def _request_hook(span, request) -> None:
     sql.begin()
+    redaction.mask_sensitive_headers(span, "request")
     redaction.scrub_request_attributes(span, request)
     propagation.link_caller(span)
 
 
 def _response_hook(span, request, response) -> None:
+    redaction.mask_sensitive_headers(span, "response")
     sql.end(span)
 
 
@@ -197,7 +192,6 @@ def configure_tracing() -> bool:
     if not settings.TRACING_ENABLED or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return False
 
-    _sanitize_sensitive_headers()
     tracer_provider = build_tracer_provider(build_resource())
     # --- the embedded demo's local span store (support console, #13): demo only, see
     # tracing/recent_spans.py; does nothing unless RECENT_SPANS_FILE is set. ---

@@ -63,24 +63,6 @@ def test_without_a_file_nothing_is_attached(settings):
     assert attach(TracerProvider()) is False
 
 
-def test_production_refuses_the_demo_store(monkeypatch):
-    import importlib
-
-    from django.core.exceptions import ImproperlyConfigured
-
-    import jewelry.settings
-
-    monkeypatch.setenv("DJANGO_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("RECENT_SPANS_FILE", "/tmp/spans.sqlite3")
-    try:
-        with pytest.raises(ImproperlyConfigured, match="RECENT_SPANS_FILE"):
-            importlib.reload(jewelry.settings)
-    finally:
-        monkeypatch.undo()
-        importlib.reload(jewelry.settings)
-
-
 def test_waterfall_nests_children_under_parents_across_services_and_scales_bars():
     rows = waterfall(spans_from_otlp_json(trace_document()["result"]))
 

@@ -5,10 +5,11 @@ whichever way they arrive (body, query string, headers)."""
 import base64
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 
 from tests.tracing.helpers import everything_said, server_spans
 from tracing import attributes as A
-from tracing.redaction import REDACTED, client_network, safe_params, scrub_query
+from tracing.redaction import REDACTED, client_network, mask_sensitive_headers, safe_params, scrub_query
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,22 @@ def test_captured_headers_never_show_credentials_or_cookies(client, customer, mo
     for secret in (credentials, "pw-for-tests", "s3ss10n-value", "csrf-value", "k3y-value"):
         assert secret not in said
     assert span.attributes[A.USER_ID] == customer.pk  # the Basic credentials did authenticate
+
+
+def test_captured_response_headers_named_sensitive_are_masked_on_the_span(monkeypatch):
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE", ".*")
+    span = TracerProvider().get_tracer("tests").start_span("GET /")
+    span.set_attributes({"http.response.header.x_auth_token": ["t0ken", "t0ken2"],
+                         "http.response.header.x_session_id": ["s3ss10n"],
+                         "http.response.header.content_type": ["application/json"],
+                         "http.request.header.accept": ["*/*"]})
+
+    mask_sensitive_headers(span, "response")
+
+    assert dict(span.attributes) == {"http.response.header.x_auth_token": ("[REDACTED]", "[REDACTED]"),
+                                     "http.response.header.x_session_id": ("[REDACTED]",),
+                                     "http.response.header.content_type": ("application/json",),
+                                     "http.request.header.accept": ("*/*",)}
 
 
 @pytest.mark.parametrize("user_agent", [

@@ -231,3 +231,21 @@ def test_each_forked_worker_reports_metrics_under_its_own_instance(monkeypatch):
 
     assert parent == f"pod-7/{os.getpid()}"
     assert in_child == f"pod-7/{child}"
+
+
+def test_setting_up_tracing_leaves_the_environment_as_it_was():
+    """Settings and set-up read the environment; nothing in the process writes it (captured headers
+    are masked by the request and response hooks, not by adding names to an OTEL_* variable)."""
+    code = ("import json, os; before = dict(os.environ); import django; django.setup(); "
+            "from tracing import setup; "
+            "print(json.dumps([setup.tracer_provider() is not None, dict(os.environ) == before]))")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "jewelry.settings", "TRACING_ENABLED": "true",
+           "OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none",
+           "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS": "x-partner-signature"}
+    env.pop("OTEL_SDK_DISABLED", None)
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [True, True]  # set up, and nothing written
