@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/open-telemetry/opentelemetry-collector-contrib/connector/signaltometricsconnector"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/connector/spanmetricsconnector"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension"
@@ -50,6 +51,7 @@ func components() (otelcol.Factories, error) {
 	}
 	if factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
 		forwardconnector.NewFactory(),
+		signaltometricsconnector.NewFactory(),
 		spanmetricsconnector.NewFactory(),
 	); err != nil {
 		return otelcol.Factories{}, err
