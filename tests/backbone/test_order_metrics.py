@@ -77,8 +77,16 @@ def _grown(before: dict, after: dict) -> dict[tuple, float]:
 def test_the_collector_derives_the_apps_order_metrics_from_the_spans(app, caller, backbone, customer, seller,
                                                                       operator):
     prometheus = backbone.prometheus_url
-    # Earlier modules' orders are in the Collector's series already (their apps exported no metrics).
-    before = _snapshot(prometheus)
+    # Earlier modules' orders are in the Collector's series already (their apps exported no metrics):
+    # start from where they stand once their last spans are in (two scrapes alike).
+    before = {}
+
+    def settled():
+        nonlocal before
+        previous, before = before, _snapshot(prometheus)
+        return previous == before
+
+    wait_until(settled, timeout=60, interval=5, message="the earlier orders' series to settle")
     for _ in range(ORDERS):
         walk_to_closed(app, caller, customer, seller, operator)
 
