@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-sets", default="main",
                         help="variant sets of the cpu section: main, pieces (per-piece costs), upstream, export")
     parser.add_argument("--pipeline-sets", default="main",
-                        help="variant sets of the alternating pipeline run: main, pieces (per-piece costs), upstream")
+                        help="variant sets of the alternating pipeline run: main, pieces (per-piece costs), metrics, upstream")
     parser.add_argument("--pipeline-rounds", type=int,
                         help="rounds of the alternating pipeline run (default: 20, quick: 1); "
                              "given alone, the long interleaved pipeline runs are skipped")

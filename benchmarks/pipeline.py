@@ -217,6 +217,13 @@ SETS = {
         Variant("upstream only (SDK, instrumentations, export)", {"TRACING_ENABLED": "true", **OTLP},
                 without=OURS_PIECES),
     ),
+    # The business metrics the Collector can derive from spans instead (docs/lost-orders.md):
+    # ours without the app's counts, beside ours twice (A/A: the noise floor of the same run).
+    "metrics": (
+        _OFF, _OURS,
+        Variant("ours without business metrics", {"TRACING_ENABLED": "true", **OTLP}, without=("metrics",)),
+        Variant("ours again (A/A)", {"TRACING_ENABLED": "true", **OTLP}),
+    ),
     # What upstream costs by itself: with its export, then without.
     "upstream": (
         _OFF, _OURS,

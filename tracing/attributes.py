@@ -76,6 +76,10 @@ EVENT_TRANSITION = "order.transition"
 EVENT_TRANSITION_AT = "order.transition.at"  # ISO time recorded in the history row
 # Whose record moved: "order" (the shop's order) or "mes_job" (MES's mirror of it).
 TRANSITION_RECORD = "alexandrite.transition.record"
+# On the transition event, in seconds: time spent in the status left, and (on CLOSED) creation to close.
+# The Collector derives its copy of the stage and order duration histograms from them.
+TRANSITION_STAGE_SECONDS = "order.stage.duration"
+TRANSITION_ORDER_SECONDS = "order.duration"
 EVENT_TASK_RETRY = "celery.retry"
 EVENT_REDISPATCHED = "order.redispatched"  # the stuck-order detector sent a lost message again
 REDISPATCH_CAUSE = "alexandrite.redispatch.cause"  # which message was lost (the stuck-order detector)

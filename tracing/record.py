@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 
 def transition(moved: Transition) -> None:
     """A status move (any system's): attributes and one event at its recorded time, counted on commit."""
+    stage_seconds = order_seconds = None
+    if moved.previous_status_changed_at is not None:
+        stage_seconds = max((moved.at - moved.previous_status_changed_at).total_seconds(), 0.0)
+    if moved.to_status == OrderStatus.CLOSED and moved.order_created_at is not None:
+        order_seconds = max((moved.at - moved.order_created_at).total_seconds(), 0.0)
     span = recording_span()
     if span is not None:
         previous_status, status = str(moved.from_status), str(moved.to_status)
@@ -40,13 +45,12 @@ def transition(moved: Transition) -> None:
         }
         if moved.actor_id is not None:
             event[A.USER_ID] = moved.actor_id
+        if stage_seconds is not None:
+            event[A.TRANSITION_STAGE_SECONDS] = stage_seconds
+        if order_seconds is not None:
+            event[A.TRANSITION_ORDER_SECONDS] = order_seconds
         # The event's own time is the transition's recorded time, to the nanosecond.
         span.add_event(A.EVENT_TRANSITION, event, timestamp=int(moved.at.timestamp() * 1e9))
-    stage_seconds = order_seconds = None
-    if moved.previous_status_changed_at is not None:
-        stage_seconds = (moved.at - moved.previous_status_changed_at).total_seconds()
-    if moved.to_status == OrderStatus.CLOSED and moved.order_created_at is not None:
-        order_seconds = (moved.at - moved.order_created_at).total_seconds()
     metrics.count_transition_on_commit(
         database=moved.database, previous_status=str(moved.from_status), status=str(moved.to_status),
         record=moved.record, stage_seconds=stage_seconds, order_seconds=order_seconds)

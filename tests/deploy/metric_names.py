@@ -19,6 +19,13 @@ BUSINESS_METRICS = {
     "METRIC_STUCK": "alexandrite_orders_stuck",
     "METRIC_REDISPATCHED": "alexandrite_orders_redispatched_total",
 }
+# The Collector's copies of three of them, derived from the spans' transition events
+# (deploy/otel-collector/config.yaml, signal_to_metrics/orders).
+BUSINESS_METRICS_FROM_SPANS = {
+    "alexandrite_spans_order_duration_seconds",
+    "alexandrite_spans_order_stage_duration_seconds",
+    "alexandrite_spans_order_transitions_total",
+}
 SPAN_METRICS = {"traces_span_metrics_calls_total", "traces_span_metrics_duration_milliseconds"}
 PIPELINE_METRICS = {
     "otelcol_receiver_accepted_spans_total",
@@ -85,4 +92,4 @@ def known_metric_names() -> set[str]:
         # the Prometheus name must still derive from the app's OTel name
         assert prometheus_name.startswith(constants[constant].replace(".", "_")), constant
     business = {re.sub(r"_(bucket|sum|count)$", "", name) for name in BUSINESS_METRICS.values()}
-    return business | SPAN_METRICS | PIPELINE_METRICS | AVAILABILITY_METRICS
+    return business | BUSINESS_METRICS_FROM_SPANS | SPAN_METRICS | PIPELINE_METRICS | AVAILABILITY_METRICS

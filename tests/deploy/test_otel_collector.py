@@ -136,7 +136,8 @@ def test_spans_are_batched_in_the_disk_backed_queue_with_no_batch_processor(coll
 
 
 def test_component_names_are_the_current_ones_and_the_status_convention_is_pinned(collector_config, compose):
-    assert set(collector_config["connectors"]) == {"span_metrics", "forward/sampling"}
+    assert set(collector_config["connectors"]) == {"span_metrics", "signal_to_metrics/orders", "forward/sampling",
+                                                   "forward/orders"}
     gate = "--feature-gates=-spanmetrics.statusCodeConvention.useOtelPrefix"
     assert gate in compose["services"]["otel-collector"]["command"]
     manifest = yaml.safe_load_all((DEPLOY / "k8s" / "otel-collector.yaml").read_text())

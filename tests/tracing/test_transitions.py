@@ -2,6 +2,7 @@
 and the CRM and the admin link both that trace and the search for all of the order's traces."""
 
 import html
+import itertools
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,7 +10,7 @@ import pytest
 
 from jewelry.lifecycle import OrderStatus as S
 from jewelry.sample_models import cube_stl
-from shop.models import OrderStatusChange
+from shop.models import Order, OrderStatusChange
 from tests.flows import operator_steps, submitted_order
 from tests.tracing.helpers import trace_id
 from tracing import attributes as A
@@ -55,6 +56,28 @@ def test_every_transition_is_an_event_at_its_recorded_time_in_the_trace_its_hist
         assert event.attributes[A.EVENT_TRANSITION_AT] == row.at.isoformat()
         assert list(event.attributes[A.USER_ROLES]) == [row.actor_role]
         assert event.attributes.get(A.USER_ID) == row.actor_id
+
+
+def test_transition_events_carry_the_time_in_the_status_left_and_the_close_the_orders_age(
+        api, customer, seller, operator, spans):
+    order_id = shipped_order(api, customer, seller, operator)
+    assert api(seller).post(f"/api/v1/crm/orders/{order_id}/close/").status_code == 200
+
+    events = shop_transition_events(spans.get_finished_spans(), order_id)
+    history = list(OrderStatusChange.objects.filter(order_id=order_id))
+    def event_of(row):
+        [event] = [event for _, event in events[(row.from_status, row.to_status, row.system)]
+                   if event.attributes[A.TRANSITION_RECORD] == "order"]
+        return event
+
+    for left, row in itertools.pairwise(history):
+        event = event_of(row)
+        assert event.attributes[A.TRANSITION_STAGE_SECONDS] == pytest.approx((row.at - left.at).total_seconds())
+        assert (A.TRANSITION_ORDER_SECONDS in event.attributes) == (row.to_status == S.CLOSED)
+    closed = history[-1]
+    event = event_of(closed)
+    age = (closed.at - Order.objects.get(pk=order_id).created_at).total_seconds()
+    assert event.attributes[A.TRANSITION_ORDER_SECONDS] == pytest.approx(age)
 
 
 def test_a_move_names_the_system_of_whoever_made_it_in_the_order_and_in_the_mes_job_alike(
