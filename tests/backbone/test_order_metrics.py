@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 from opentelemetry.trace import Status, StatusCode
+from jewelry.contracts import OrderPriced
 
 from tests.backbone.test_collector import tracer_provider
 from tests.backbone.test_orders_in_jaeger import walk_to_closed
@@ -140,7 +141,7 @@ def test_transition_counts_stay_whole_when_tail_sampling_drops_the_traces(backbo
                                    str(backbone.certs / "ca.pem"), backbone.token, service_name)
         tracer = provider.get_tracer("backbone-test")
         for number in range(40):
-            with tracer.start_as_current_span("run/shop.record_price") as span:
+            with tracer.start_as_current_span(f"run/{OrderPriced.name}") as span:
                 span.add_event(A.EVENT_TRANSITION, {
                     A.ORDER_PREVIOUS_STATUS: "SUBMITTED", A.ORDER_STATUS: "PRICE_CALCULATED",
                     A.TRANSITION_RECORD: "order", A.TRANSITION_STAGE_SECONDS: 3.0})
