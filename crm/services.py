@@ -42,7 +42,8 @@ def cancel_order(*, order_id: int, seller_id: int) -> Order:
         order = change_status(order_id=order_id, to_status=OrderStatus.CANCELLED, actor=_seller(seller_id),
                               savepoint=False)
         if before in KNOWN_TO_MES:
-            outbox.enqueue(ShopOutbox, OrderCancelled(order_id=order.pk, seller_id=seller_id))
+            outbox.enqueue(ShopOutbox, OrderCancelled(order_id=order.pk, seller_id=seller_id,
+                                                          customer_id=order.customer_id))
     return order
 
 

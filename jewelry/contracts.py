@@ -100,6 +100,7 @@ class OrderCancelled(Message):
 
     order_id: int
     seller_id: int
+    customer_id: int | None = None  # None only in cancellations sent before it existed
 
 
 # --- mes -> shop --------------------------------------------------------------------------

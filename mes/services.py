@@ -84,6 +84,8 @@ def price_job(*, order_id: int, customer_id: int, metal: str, model_key: str,
                   "submission": submission, "unfinished_pricing_runs": 1},
     )
     spans.annotate_job(job)
+    if job.stage == S.CANCELLED:
+        return job  # the order was cancelled, even if the cancellation came first
     if not created and _is_newer(submission, than=job.submission):
         job = _start_submission(order_id, submission=submission, metal=metal, model_key=model_key)
     if submission is not None and job.submission != submission:
@@ -259,13 +261,18 @@ def ship_job(*, order_id: int, operator_id: int) -> ManufacturingJob:
                           to_stage=S.SHIPPED, assignee_only=True)
 
 
-def cancel_job(*, order_id: int, seller_id: int) -> ManufacturingJob | None:
+def cancel_job(*, order_id: int, seller_id: int, customer_id: int | None = None) -> ManufacturingJob | None:
     """The CRM cancelled the order before manufacturing: MES drops it too. Repeats change nothing.
 
-    An order MES never heard of (cancelled before its price request arrived) has no job to cancel.
+    A cancellation of an order MES never heard of overtook its price request (they travel on
+    different queues): MES keeps a cancelled job, so that the request, when it comes, prices nothing.
+    Without ``customer_id`` (a cancellation sent before it existed) there is nothing to keep.
     """
     with transaction.atomic(using=MES_DB):
         job = ManufacturingJob.objects.select_for_update().filter(order_id=order_id).first()
+        if job is None and customer_id is not None:
+            job, _ = ManufacturingJob.objects.get_or_create(
+                order_id=order_id, defaults={"customer_id": customer_id, "metal": "", "model_key": ""})
         if job is None or job.stage == S.CANCELLED:
             return job
         return _move_job(job, to_stage=S.CANCELLED, actor=Actor(user_id=seller_id, role=Role.SELLER))

@@ -76,7 +76,8 @@ def on_manufacturing_approved(message: ManufacturingApproved):
 
 @consumer(OrderCancelled)
 def on_order_cancelled(message: OrderCancelled):
-    services.cancel_job(order_id=message.order_id, seller_id=message.seller_id)
+    services.cancel_job(order_id=message.order_id, seller_id=message.seller_id,
+                        customer_id=message.customer_id)
 
 
 @consumer(RelayMesOutbox)

@@ -18,6 +18,7 @@ from jewelry import outbox
 from jewelry.contracts import Message, OrderPriced, PriceRequested, PricingFailed
 from jewelry.errors import Conflict, InvalidInput, InvalidModelFile, OrderNotFound, QuotaExceeded
 from jewelry.lifecycle import (
+    TRANSITIONS,
     OrderStatus,
     Transition,
     acting_system,
@@ -256,13 +257,23 @@ def record_pricing_failure(*, order_id: int, error_code: str, error_message: str
     record.failure_reported(code=error_code, message=error_message)
 
 
+class EarlierProgressPending(Exception):
+    """A progress report overtook the report of the move before it; its consumer retries it."""
+
+
 def record_manufacturing_progress(*, order_id: int, status: str, operator_id: int) -> Order | None:
-    """An operator moved the MES job on; the shop order follows. Repeats change nothing."""
+    """An operator moved the MES job on; the shop order follows. Repeats change nothing.
+
+    A report of a move the order cannot make yet (PACKAGING while it is MANUFACTURING_STARTED)
+    overtook the reports before it: ``EarlierProgressPending``, so the consumer tries it again.
+    """
     order = Order.objects.filter(pk=order_id).only("status").first()
     if order is None:
         raise OrderNotFound(order_id)
     if reached(order.status, status):
         return None  # a redelivery, or a later report already arrived
+    if (order.status, status) not in TRANSITIONS:
+        raise EarlierProgressPending(f"Order {order_id} is {order.status}; the report of {status} waits.")
     actor = Actor(user_id=operator_id, role=Role.OPERATOR)
     extra = {"operator_id": operator_id} if status == S.MANUFACTURING_STARTED else {}
     return change_status(order_id=order_id, to_status=status, actor=actor, **extra)

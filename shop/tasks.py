@@ -20,6 +20,7 @@ from jewelry.contracts import (
     RequestNotReceived,
     consumer,
 )
+from jewelry.messaging import TRANSIENT_ERRORS
 from shop import events, services, stuck_orders
 from shop.models import ShopOutbox
 
@@ -56,7 +57,10 @@ def on_pricing_failed(message: PricingFailed):
                                     error_message=message.error_message, submission=message.submission)
 
 
-@consumer(ManufacturingProgressed)
+# A report that overtook the one before it is retried like a transient error, with the same backoff:
+# the earlier report is in the queue or in MES's outbox. After the last retry the stuck-order
+# detector sends it again (docs/lost-orders.md).
+@consumer(ManufacturingProgressed, autoretry_for=(*TRANSIENT_ERRORS, services.EarlierProgressPending))
 @logged_on_receipt
 def on_manufacturing_progress(message: ManufacturingProgressed):
     services.record_manufacturing_progress(order_id=message.order_id, status=message.status,
