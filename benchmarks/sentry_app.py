@@ -11,6 +11,6 @@ import sentry_sdk
 sentry_sdk.init(dsn=os.environ["BENCH_SENTRY_DSN"], traces_sample_rate=1.0, send_default_pii=False)
 
 # Imported after the init: Sentry must be set up before Django loads.
-from jewelry.wsgi import application
+from jewelry.wsgi import application  # noqa: E402
 
 __all__ = ["application"]

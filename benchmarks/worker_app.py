@@ -8,6 +8,6 @@ from benchmarks.pieces import take_out_from_environment
 
 take_out_from_environment()
 
-from jewelry.celery import app  # after the take-out, before Django sets up
+from jewelry.celery import app  # noqa: E402  after the take-out, before Django sets up
 
 __all__ = ["app"]

@@ -9,8 +9,8 @@ import uuid
 import pytest
 import requests
 from opentelemetry.trace import Status, StatusCode
-from jewelry.contracts import OrderPriced
 
+from jewelry.contracts import OrderPriced
 from tests.backbone.test_collector import tracer_provider
 from tests.backbone.test_orders_in_jaeger import walk_to_closed
 from tests.e2e.app import running_app
