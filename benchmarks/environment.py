@@ -33,6 +33,9 @@ class BenchWorld:
         self.shop_db = f"{prefix}_shop"
         self.mes_db = f"{prefix}_mes"
         self.folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+        # STATIC_ROOT (var/static): WhiteNoise warns in every process when it is missing,
+        # and importing settings makes no folder.
+        (self.folder / "var" / "static").mkdir(parents=True)
         self.vhost = prefix if _rabbitmqctl("list_vhosts") is not None else ""
         self.secret_key = secrets.token_urlsafe(48)
 

@@ -44,8 +44,9 @@ class Order(models.Model):
     stuck_since = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
-    # The creation call's trace (hex): INITIATED has no history row to keep it.
-    created_trace_id = models.CharField(max_length=32, blank=True)
+    # The creation call's trace (hex): INITIATED has no history row to keep it. The database default
+    # lets the previous release, which does not know the column, create orders during a rolling deploy.
+    created_trace_id = models.CharField(max_length=32, blank=True, default="", db_default="")
     status_changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='created_trace_id',
-            field=models.CharField(blank=True, max_length=32),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32),
         ),
     ]
